@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { register as build } from './build.js';
+
+/** Every command, in the order `--help` lists them. */
+export function registerCommands(program: Command, context: CliContext): void {
+  for (const register of [build]) register(program, context);
+}

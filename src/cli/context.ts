@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+
+/** What commands get from the outside world; tests pass their own. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+/** Load the one Config for this run, honouring the global --env-file. */
+export function configFor(command: Command, context: CliContext): Config {
+  const { envFile } = command.optsWithGlobals<{ envFile?: string }>();
+  return loadConfig({ envFile, cwd: context.cwd, env: context.env });
+}
+
+export function printJson(context: CliContext, value: unknown): void {
+  context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

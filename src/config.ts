@@ -1,0 +1,191 @@
+/**
+ * The one configuration object. Loaded once per command from `.env` (or
+ * --env-file) with real environment variables on top, checked all at once,
+ * frozen, and passed down. Nothing else in mailctl reads process.env.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { UsageError } from './errors.js';
+import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
+
+export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;
+export type CertMode = (typeof CERT_MODES)[number];
+
+export const PORT_KEYS = {
+  smtp: 'MAIL_PORT_SMTP',
+  submission: 'MAIL_PORT_SUBMISSION',
+  submissions: 'MAIL_PORT_SUBMISSIONS',
+  imap: 'MAIL_PORT_IMAP',
+  imaps: 'MAIL_PORT_IMAPS',
+  pop3: 'MAIL_PORT_POP3',
+  pop3s: 'MAIL_PORT_POP3S',
+  http: 'MAIL_PORT_HTTP',
+} as const;
+export type PortName = keyof typeof PORT_KEYS;
+
+export const DEFAULT_PORTS: Record<PortName, number> = {
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80,
+};
+
+export const LETSENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
+export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
+export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+
+/** Every key mailctl reads, from `.env` or the environment. */
+export const CONFIG_KEYS = [
+  'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
+  ...Object.values(PORT_KEYS),
+  'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_DEBUG',
+] as const;
+type Key = (typeof CONFIG_KEYS)[number];
+
+export interface Config {
+  /** True when no `.env` exists: the local sandbox on 127.0.0.1. */
+  readonly sandbox: boolean;
+  /** Where `.env` was (or would be) read from; `certs/` lives next to it. */
+  readonly envFile: string;
+  readonly siteDir: string;
+  readonly project: string;
+  readonly domain: string;
+  readonly hostname: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  readonly bind: string;
+  readonly ports: Readonly<Record<PortName, number>>;
+  readonly certMode: CertMode;
+  readonly acme: { readonly email?: string; readonly server: string; readonly caBundle?: string; readonly extraNames: readonly string[] };
+  /** Resolvers the containers use; empty means the engine's default. */
+  readonly dns: readonly string[];
+  /** Subnet of the stack's network, when pinned (tests pin it to give their DNS server a fixed address). */
+  readonly subnet?: string;
+  readonly baseImage: string;
+  readonly debianMirror: string;
+  readonly debug: boolean;
+}
+
+export const SANDBOX_DEFAULTS: Partial<Record<Key, string>> = {
+  MAIL_DOMAIN: 'example.test',
+  CERT_MODE: 'selfsigned',
+  MAIL_BIND: '127.0.0.1',
+};
+
+export interface LoadOptions {
+  /** --env-file; when given it must exist. */
+  envFile?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** Read `.env` + environment and build the Config, or throw one UsageError listing every problem. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const envFile = resolve(cwd, options.envFile ?? '.env');
+  let fileValues: Record<string, string> = {};
+  const exists = existsSync(envFile);
+  if (options.envFile !== undefined && !exists) {
+    throw new UsageError(`env file ${envFile} does not exist: create it with \`mailctl init\` or fix --env-file`);
+  }
+  if (exists) fileValues = parseDotenv(readFileSync(envFile));
+  const env = options.env ?? {};
+  const raw: Partial<Record<Key, string>> = { ...(exists ? {} : SANDBOX_DEFAULTS) };
+  for (const key of CONFIG_KEYS) {
+    const value = env[key] ?? fileValues[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..') });
+}
+
+/** Pure: raw key/value pairs to a checked Config. */
+export function buildConfig(
+  raw: Partial<Record<Key, string>>,
+  where: { sandbox: boolean; envFile: string; siteDir: string },
+): Config {
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+
+  let domain = '';
+  if (!raw.MAIL_DOMAIN) problems.push('MAIL_DOMAIN is not set: put MAIL_DOMAIN=example.com in .env (or run `mailctl init`)');
+  else domain = attempt(() => normalizeDomain(raw.MAIL_DOMAIN!, 'MAIL_DOMAIN')) ?? '';
+
+  const hostname = raw.MAIL_HOSTNAME
+    ? attempt(() => normalizeDomain(raw.MAIL_HOSTNAME!, 'MAIL_HOSTNAME')) ?? ''
+    : domain && `mail.${domain}`;
+
+  const project = raw.MAILCTL_PROJECT ?? 'mailctl';
+  if (!isValidProjectName(project)) {
+    problems.push(`MAILCTL_PROJECT "${project}" is not valid: use lower-case letters, digits, "-" and "_" (up to 40), starting with a letter or digit`);
+  }
+
+  if (raw.MAIL_IPV4 && !isIPv4(raw.MAIL_IPV4)) problems.push(`MAIL_IPV4 "${raw.MAIL_IPV4}" is not an IPv4 address (e.g. 198.51.100.7)`);
+  if (raw.MAIL_IPV6 && !isIPv6(raw.MAIL_IPV6)) problems.push(`MAIL_IPV6 "${raw.MAIL_IPV6}" is not an IPv6 address (e.g. 2001:db8::7)`);
+
+  const bind = raw.MAIL_BIND ?? '0.0.0.0';
+  if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: use 0.0.0.0 for every interface or 127.0.0.1 for local only`);
+
+  const ports = { ...DEFAULT_PORTS };
+  for (const [name, key] of Object.entries(PORT_KEYS) as [PortName, Key][]) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const port = Number(value);
+    if (!/^[0-9]+$/.test(value) || port < 1 || port > 65535) problems.push(`${key} "${value}" is not a port number (1-65535)`);
+    else ports[name] = port;
+  }
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(ports)) {
+    const other = seen.get(port);
+    if (other) problems.push(`${PORT_KEYS[name as PortName]} and ${PORT_KEYS[other as PortName]} are both ${port}: give each service its own port`);
+    seen.set(port, name);
+  }
+
+  const certMode = (raw.CERT_MODE ?? 'acme') as CertMode;
+  if (!CERT_MODES.includes(certMode)) problems.push(`CERT_MODE "${raw.CERT_MODE}" is not one of ${CERT_MODES.join(', ')}`);
+
+  if (raw.ACME_EMAIL && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(raw.ACME_EMAIL)) {
+    problems.push(`ACME_EMAIL "${raw.ACME_EMAIL}" is not a mail address`);
+  }
+  const server = raw.ACME_SERVER ?? LETSENCRYPT;
+  if (!/^https?:\/\/\S+$/.test(server)) problems.push(`ACME_SERVER "${server}" is not an http(s) URL (e.g. ${LETSENCRYPT})`);
+  const extraNames = (raw.ACME_EXTRA_NAMES ?? '').split(/[\s,]+/).filter(Boolean)
+    .map((name) => attempt(() => normalizeDomain(name, 'ACME_EXTRA_NAMES')) ?? '');
+
+  const dns = (raw.MAIL_DNS ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const ip of dns) if (!isIPv4(ip) && !isIPv6(ip)) problems.push(`MAIL_DNS "${ip}" is not an IP address: list resolver addresses, e.g. MAIL_DNS=192.0.2.53,192.0.2.54`);
+
+  if (raw.MAIL_SUBNET && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(raw.MAIL_SUBNET)) {
+    problems.push(`MAIL_SUBNET "${raw.MAIL_SUBNET}" is not an IPv4 subnet (e.g. 172.29.53.0/24)`);
+  }
+
+  if (problems.length > 0) {
+    const source = where.sandbox ? 'the environment' : where.envFile;
+    throw new UsageError(`configuration in ${source} has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+  }
+
+  return Object.freeze({
+    sandbox: where.sandbox,
+    envFile: where.envFile,
+    siteDir: where.siteDir,
+    project,
+    domain,
+    hostname,
+    ipv4: raw.MAIL_IPV4,
+    ipv6: raw.MAIL_IPV6,
+    bind,
+    ports: Object.freeze(ports),
+    certMode,
+    acme: Object.freeze({ email: raw.ACME_EMAIL, server, caBundle: raw.ACME_CA_BUNDLE, extraNames }),
+    dns: Object.freeze(dns),
+    subnet: raw.MAIL_SUBNET,
+    baseImage: raw.MAILCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE,
+    debianMirror: raw.MAILCTL_DEBIAN_MIRROR ?? DEFAULT_DEBIAN_MIRROR,
+    debug: raw.MAILCTL_DEBUG === '1',
+  });
+}

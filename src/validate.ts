@@ -1,0 +1,62 @@
+/**
+ * Validation of names a user types: domains, mail addresses, project names.
+ * Pure functions; each returns the normalised value or throws a UsageError
+ * whose message says what is wrong and what is expected.
+ */
+import { domainToASCII } from 'node:url';
+import { isIP } from 'node:net';
+import { UsageError } from './errors.js';
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\s\u0000-\u001f\u007f/\\]|\.\./;
+
+/** A domain name, lower-cased, internationalised names turned into punycode. */
+export function normalizeDomain(input: string, what = 'domain'): string {
+  const raw = input.trim().replace(/\.$/, '');
+  if (raw === '' || UNSAFE.test(raw)) {
+    throw new UsageError(`${what} "${input}" is not a valid domain name (e.g. example.com)`);
+  }
+  const ascii = domainToASCII(raw.toLowerCase());
+  const labels = ascii.split('.');
+  if (ascii === '' || ascii.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
+    throw new UsageError(`${what} "${input}" is not a valid domain name (e.g. example.com)`);
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+    throw new UsageError(`${what} "${input}" is an IP address, not a domain name`);
+  }
+  return ascii;
+}
+
+export interface Address {
+  local: string;
+  domain: string;
+  address: string;
+}
+
+/** A mail address user@domain: local part lower-cased, domain normalised. */
+export function parseAddress(input: string): Address {
+  const at = input.lastIndexOf('@');
+  const local = at > 0 ? input.slice(0, at).toLowerCase() : '';
+  if (at <= 0 || local.length > 64 || !/^[a-z0-9!#$%&'*+=?^_`{|}~.-]+$/.test(local) ||
+      local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
+    throw new UsageError(`"${input}" is not a valid mail address (expected user@domain, e.g. alice@example.com)`);
+  }
+  const domain = normalizeDomain(input.slice(at + 1), `the domain of "${input}"`);
+  const address = `${local}@${domain}`;
+  if (address.length > 254) throw new UsageError(`"${input}" is longer than 254 characters`);
+  return { local, domain, address };
+}
+
+/** Project names prefix containers, volumes and networks. */
+export function isValidProjectName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]{0,39}$/.test(name);
+}
+
+export function isIPv4(value: string): boolean {
+  return isIP(value) === 4;
+}
+
+export function isIPv6(value: string): boolean {
+  return isIP(value) === 6;
+}
