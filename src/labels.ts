@@ -6,6 +6,7 @@ export const LABEL = {
   configHash: 'dev.mailctl.config-hash',
   contextHash: 'dev.mailctl.context-hash',
   volume: 'dev.mailctl.volume',
+  aspects: 'dev.mailctl.aspects',
 } as const;
 
 export function projectLabels(project: string, service?: string): Record<string, string> {

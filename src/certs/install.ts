@@ -1,0 +1,68 @@
+/**
+ * The certificates volume: <hostname>/fullchain.pem and privkey.pem, owned
+ * root:chasquid, 0640, as both mail containers read them. Written through a
+ * short-lived helper container so it works before the stack exists.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Config } from '../config.js';
+import { putFiles, readFile } from '../docker/archive.js';
+import { orAbsent, type Engine } from '../docker/engine.js';
+import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../layout.js';
+import { projectLabels } from '../labels.js';
+import type { CertPair } from './selfsigned.js';
+
+const HELPER_MOUNT = '/certs';
+
+export function fingerprint(pair: CertPair): string {
+  return createHash('sha256').update(pair.certPem).update(pair.keyPem).digest('hex');
+}
+
+/** Install `pair` into the certificates volume unless it is already there. Returns true when written. */
+export async function installCertificate(docker: Engine, config: Config, helperImage: string, pair: CertPair): Promise<boolean> {
+  const current = await servedCertificatePem(docker, config);
+  if (current === pair.certPem) return false;
+  const helper = await docker.createContainer({
+    Image: helperImage,
+    Cmd: ['true'],
+    Labels: projectLabels(config.project, 'helper'),
+    HostConfig: { Mounts: [{ Type: 'volume', Source: volumeName(config.project, 'certs'), Target: HELPER_MOUNT }] },
+  });
+  try {
+    const dir = `${HELPER_MOUNT}/${config.hostname}`;
+    await putFiles(helper, [
+      { path: dir, mode: 0o750, gid: CHASQUID_GID },
+      { path: `${dir}/${KEY_FILE}`, content: pair.keyPem, mode: 0o640, gid: CHASQUID_GID },
+      { path: `${dir}/${CERT_FILE}`, content: pair.certPem, mode: 0o640, gid: CHASQUID_GID },
+    ]);
+  } finally {
+    await helper.remove({ force: true });
+  }
+  return true;
+}
+
+/** The certificate in the volume, read through the dovecot container (if it exists). */
+export async function servedCertificatePem(docker: Engine, config: Config): Promise<string | undefined> {
+  const dovecot = docker.getContainer(containerName(config.project, 'dovecot'));
+  if (!(await orAbsent(dovecot.inspect()))) return undefined;
+  return (await readFile(dovecot, `${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
+}
+
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  notAfter: string;
+  daysLeft: number;
+  serial: string;
+}
+
+export function summarizeCertificate(pem: string): CertSummary {
+  const cert = new X509Certificate(pem);
+  const notAfter = new Date(cert.validTo);
+  return {
+    subject: cert.subject.replace(/\n/g, ', '),
+    issuer: cert.issuer.replace(/\n/g, ', '),
+    notAfter: notAfter.toISOString(),
+    daysLeft: Math.floor((notAfter.getTime() - Date.now()) / 86_400_000),
+    serial: cert.serialNumber,
+  };
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import type { Config } from '../../config.js';
+import { connectEngine } from '../../docker/engine.js';
+import { createProgress } from '../../progress.js';
+import { up, type UpResult } from '../../stack/up.js';
+import { configFor, printJson, type CliContext } from '../context.js';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('up')
+    .description('build what is missing and start (or update) the mail server')
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { dryRun?: boolean; json?: boolean }, command: Command) => {
+      const config = configFor(command, context);
+      if (config.sandbox && !opts.json) {
+        context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.bind}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
+      }
+      const docker = await connectEngine();
+      const progress = createProgress(context.stderr);
+      const result = await up(docker, config, { dryRun: opts.dryRun }, progress);
+      progress.stop();
+      if (opts.json) return printJson(context, { ...result, domain: config.domain, hostname: config.hostname, ports: config.ports });
+      context.stdout.write(render(result, config));
+    });
+}
+
+function render(result: UpResult, config: Config): string {
+  const lines: string[] = [];
+  const changed = result.steps.filter((s) => s.action !== 'keep');
+  if (result.dryRun) {
+    lines.push(changed.length ? 'would change:' : 'nothing to change');
+    for (const s of result.steps) lines.push(`  ${s.action.padEnd(8)} ${s.name} (${s.reason})`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(changed.length ? `mail server for ${config.domain} is up (${result.seconds.toFixed(1)}s)` : `mail server for ${config.domain} is up to date (${result.seconds.toFixed(1)}s, nothing changed)`);
+  const p = config.ports;
+  lines.push(`  hostname     ${config.hostname}`);
+  lines.push(`  SMTP         ${config.bind}:${p.smtp}   submission ${p.submission} (STARTTLS), ${p.submissions} (TLS)`);
+  lines.push(`  IMAP         ${config.bind}:${p.imap} (STARTTLS), ${p.imaps} (TLS)   POP3 ${p.pop3} (STARTTLS), ${p.pop3s} (TLS)`);
+  lines.push(`  certificate  ${result.certificateSource}${result.caCertPath ? `: clients trust ${result.caCertPath}` : ''}`);
+  if (changed.length) {
+    lines.push('next steps:');
+    lines.push(`  npx mailctl add-user alice@${config.domain} --password-stdin   (or without the flag: a prompt)`);
+    lines.push('  npx mailctl status');
+    if (!config.sandbox) lines.push('  npx mailctl dns   (the records to publish)');
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,153 @@
+/** Containers, networks and volumes of one project, as the engine sees them. */
+import type { Container, ContainerCreateOptions } from 'dockerode';
+import { OperationalError } from '../errors.js';
+import { LABEL, projectLabels } from '../labels.js';
+import type { Observed } from '../reconcile/plan.js';
+import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
+import type { ServiceSpec } from '../spec/types.js';
+import { putFiles } from './archive.js';
+import { ignoreNotModified, isConflict, isNotFound, orAbsent, shortReason, type Engine } from './engine.js';
+
+export async function observeProject(docker: Engine, project: string): Promise<Observed[]> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.managed}=true`, `${LABEL.project}=${project}`] },
+  });
+  return list.map((c) => ({
+    id: c.Id,
+    name: (c.Names[0] ?? '').replace(/^\//, ''),
+    service: c.Labels[LABEL.service] ?? '',
+    state: c.State,
+    configHash: c.Labels[LABEL.configHash],
+    aspectsLabel: c.Labels[LABEL.aspects],
+  }));
+}
+
+export async function ensureNetwork(docker: Engine, name: string, project: string, subnet?: string): Promise<void> {
+  if (await orAbsent(docker.getNetwork(name).inspect())) return;
+  try {
+    await docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Labels: projectLabels(project),
+      ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } } : {}),
+    });
+  } catch (err) {
+    if (!isConflict(err)) throw new OperationalError(`cannot create network ${name}: ${shortReason(err)}`);
+  }
+}
+
+export async function ensureVolume(docker: Engine, name: string, project: string, role: string): Promise<boolean> {
+  if (await orAbsent(docker.getVolume(name).inspect())) return false;
+  await docker.createVolume({ Name: name, Labels: { ...projectLabels(project), [LABEL.volume]: role } });
+  return true;
+}
+
+export function createOptions(spec: ServiceSpec, project: string, network: string, aspects: Aspects): ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of spec.ports) {
+    exposed[`${p.container}/tcp`] = {};
+    bindings[`${p.container}/tcp`] = [{ HostIp: p.bind, HostPort: String(p.host) }];
+  }
+  return {
+    name: spec.name,
+    // The service name, never MAIL_HOSTNAME: on a user-defined network a
+    // container's hostname becomes a DNS alias, and MAIL_HOSTNAME must lead
+    // to the certbot sidecar for http-01 (see FIELD-NOTES).
+    Hostname: spec.service,
+    Image: spec.image,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...projectLabels(project, spec.service),
+      [LABEL.configHash]: configHash(aspects),
+      [LABEL.aspects]: encodeAspects(aspects),
+    },
+    ExposedPorts: exposed,
+    HostConfig: {
+      Mounts: spec.mounts.map((m) => ({ Type: 'volume', Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      PortBindings: bindings,
+      RestartPolicy: { Name: 'unless-stopped' },
+      Dns: spec.dns,
+      Init: false,
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: spec.networkAliases } } },
+  };
+}
+
+/** Create a container from its spec and put its files in, without starting it. */
+export async function createService(docker: Engine, options: ContainerCreateOptions, spec: ServiceSpec): Promise<Container> {
+  const container = await docker.createContainer(options);
+  await putFiles(container, spec.files);
+  return container;
+}
+
+/** Start a container, turning "port is already allocated" into a line that names the .env key. */
+export async function startService(docker: Engine, id: string, spec?: ServiceSpec): Promise<void> {
+  try {
+    await ignoreNotModified(docker.getContainer(id).start());
+  } catch (err) {
+    const reason = shortReason(err);
+    const port = /(?:0\.0\.0\.0|[\d.]+|\[[\da-f:]+\]):(\d+)/i.exec(reason)?.[1] ?? /port (\d+)/.exec(reason)?.[1];
+    const taken = /already allocated|address already in use/i.test(reason);
+    const entry = spec?.ports.find((p) => String(p.host) === port);
+    if (taken && entry) {
+      throw new OperationalError(
+        `port ${entry.host} on ${entry.bind} is already in use, so ${spec!.name} cannot start: ` +
+          `stop what listens there, or set ${entry.key} in .env to a free port`,
+      );
+    }
+    throw new OperationalError(`cannot start ${spec?.name ?? id}: ${reason}`);
+  }
+}
+
+export async function removeContainer(docker: Engine, id: string): Promise<void> {
+  const container = docker.getContainer(id);
+  await ignoreNotModified(container.stop({ t: 10 }).catch((e) => { if (!isNotFound(e)) throw e; }));
+  await container.remove({ force: true }).catch((e) => { if (!isNotFound(e)) throw e; });
+}
+
+export async function restartContainer(docker: Engine, name: string): Promise<void> {
+  await docker.getContainer(name).restart({ t: 10 });
+}
+
+/** The last lines a container printed (stdout and stderr), for error reports. */
+export async function logTail(docker: Engine, name: string, lines = 20): Promise<string> {
+  try {
+    const raw = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+    return demuxToText(raw);
+  } catch {
+    return '';
+  }
+}
+
+/** Logs of a non-TTY container are framed: 8-byte headers before each chunk. */
+export function demuxToText(raw: Buffer): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i + 8 <= raw.length) {
+    const size = raw.readUInt32BE(i + 4);
+    parts.push(raw.subarray(i + 8, i + 8 + size).toString());
+    i += 8 + size;
+  }
+  return (i === 0 ? raw.toString() : parts.join('')).trimEnd();
+}
+
+export interface Health {
+  state: string;
+  health?: string;
+  lastProbe?: string;
+  startedAt?: string;
+}
+
+export async function healthOf(docker: Engine, name: string): Promise<Health | undefined> {
+  const info = await orAbsent(docker.getContainer(name).inspect());
+  if (!info) return undefined;
+  const log = info.State.Health?.Log ?? [];
+  return {
+    state: info.State.Status,
+    health: info.State.Health?.Status,
+    lastProbe: log.length ? log[log.length - 1].Output.trim() : undefined,
+    startedAt: info.State.StartedAt,
+  };
+}

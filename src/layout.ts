@@ -1,0 +1,39 @@
+/**
+ * Where things are inside the containers, and the names of what mailctl
+ * creates on the engine. Rendered configs, service specs and commands all
+ * take paths from here, so they cannot disagree.
+ */
+
+/** Pinned in images/chasquid and images/dovecot (see their Dockerfiles). */
+export const CHASQUID_UID = 2500;
+export const CHASQUID_GID = 2500;
+
+/** Shared by both mail containers: dovecot's listeners for chasquid and its LMTP socket. */
+export const SOCKETS_DIR = '/run/mailctl';
+export const AUTH_USERDB_SOCKET = `${SOCKETS_DIR}/auth-chasquid-userdb`;
+export const AUTH_CLIENT_SOCKET = `${SOCKETS_DIR}/auth-chasquid-client`;
+export const LMTP_SOCKET = `${SOCKETS_DIR}/lmtp`;
+
+export const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
+export const USERS_DIR = '/etc/mailctl/users';
+export const USERS_FILE = `${USERS_DIR}/passwd`;
+export const MAIL_ROOT = '/var/mail';
+/** The certificates volume, as dovecot sees it. */
+export const DOVECOT_CERTS_DIR = '/etc/mailctl/certs';
+
+export const CHASQUID_CONF = '/etc/chasquid/chasquid.conf';
+/** The certificates volume, as chasquid sees it: <dir>/<hostname>/{fullchain,privkey}.pem. */
+export const CHASQUID_CERTS_DIR = '/etc/chasquid/certs';
+export const CHASQUID_STATE_DIR = '/var/lib/chasquid';
+/** /etc/chasquid/domains is a link to this directory on the state volume. */
+export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
+
+export const CERT_FILE = 'fullchain.pem';
+export const KEY_FILE = 'privkey.pem';
+
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets';
+export const VOLUMES: readonly VolumeName[] = ['mail', 'users', 'chasquid-state', 'certs', 'dovecot-sockets'];
+
+export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
+export const containerName = (project: string, service: string) => `${project}-${service}`;
+export const networkName = (project: string) => `${project}-net`;

@@ -1,0 +1,44 @@
+/**
+ * Waiting until services answer. The images' HEALTHCHECK probes a protocol
+ * greeting; the engine runs it only every few seconds, so while waiting we
+ * also run the same probe ourselves and accept whichever succeeds first.
+ */
+import { execIn } from '../docker/exec.js';
+import { healthOf, logTail } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { OperationalError } from '../errors.js';
+import type { Progress } from '../progress.js';
+
+export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
+const TIMEOUT_MS = 120_000;
+
+export async function waitHealthy(docker: Engine, names: readonly string[], progress: Progress, timeoutMs = TIMEOUT_MS): Promise<void> {
+  await Promise.all(names.map((name) => waitOne(docker, name, progress, timeoutMs)));
+}
+
+async function waitOne(docker: Engine, name: string, progress: Progress, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let last = 'no probe yet';
+  while (Date.now() - started < timeoutMs) {
+    const health = await healthOf(docker, name);
+    if (!health) throw new OperationalError(`${name} disappeared while starting`);
+    if (health.state === 'exited' || health.state === 'dead') {
+      throw new OperationalError(`${name} stopped while starting (${health.state}); its last log lines:`, await logTail(docker, name));
+    }
+    if (health.health === 'healthy') break;
+    if (health.state === 'running') {
+      const probe = await execIn(docker.getContainer(name), HEALTH_PROBE).catch(() => undefined);
+      if (probe?.exitCode === 0) break;
+      last = health.lastProbe || probe?.stderr.trim() || 'probe failed';
+    }
+    progress.detail(`waiting for ${name} to answer (${Math.round((Date.now() - started) / 1000)}s)`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (Date.now() - started >= timeoutMs) {
+    throw new OperationalError(
+      `${name} did not become healthy within ${timeoutMs / 1000}s (last probe: ${last}); its last log lines:`,
+      await logTail(docker, name),
+    );
+  }
+  progress.step(`${name} is healthy (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+}

@@ -1,0 +1,81 @@
+/** `mailctl up`: build what is missing, then reconcile the stack to its specs. */
+import { buildImages } from '../build.js';
+import { fingerprint, installCertificate } from '../certs/install.js';
+import { startingCertificate } from '../certs/source.js';
+import type { Config } from '../config.js';
+import { createOptions, createService, ensureNetwork, ensureVolume, observeProject, removeContainer, startService } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { networkName, VOLUMES, volumeName } from '../layout.js';
+import type { Progress } from '../progress.js';
+import { changes, describeStep, plan, type Desired, type Step } from '../reconcile/plan.js';
+import { specAspects } from '../spec/hash.js';
+import { stackSpecs } from '../spec/services.js';
+import { waitHealthy } from './health.js';
+
+export interface UpResult {
+  dryRun: boolean;
+  steps: { action: string; service: string; name: string; reason: string }[];
+  seconds: number;
+  caCertPath?: string;
+  certificateSource: string;
+}
+
+export async function up(docker: Engine, config: Config, options: { dryRun?: boolean }, progress: Progress): Promise<UpResult> {
+  const started = Date.now();
+  const images = await buildImages(docker, config, { names: ['chasquid', 'dovecot'] }, progress);
+  const byName = Object.fromEntries(images.map((i) => [i.name, i]));
+  const cert = startingCertificate(config);
+  const specs = stackSpecs(config, {
+    images: { chasquid: byName.chasquid.ref, dovecot: byName.dovecot.ref },
+    certFingerprint: fingerprint(cert.pair),
+  });
+  const desired: Desired[] = specs.map((spec) => ({ spec, aspects: specAspects(spec, byName[spec.service].id) }));
+  const steps = plan(desired, await observeProject(docker, config.project));
+  const result = (dryRun: boolean): UpResult => ({
+    dryRun,
+    steps: steps.map(({ action, service, name, reason }) => ({ action, service, name, reason })),
+    seconds: (Date.now() - started) / 1000,
+    caCertPath: cert.caCertPath,
+    certificateSource: cert.source,
+  });
+  if (options.dryRun) return result(true);
+
+  const network = networkName(config.project);
+  await ensureNetwork(docker, network, config.project, config.subnet);
+  for (const volume of VOLUMES) {
+    if (await ensureVolume(docker, volumeName(config.project, volume), config.project, volume)) {
+      progress.step(`created volume ${volumeName(config.project, volume)}`);
+    }
+  }
+  if (await installCertificate(docker, config, byName.dovecot.ref, cert.pair)) {
+    progress.step(`installed the ${cert.source} certificate for ${config.hostname}`);
+  }
+
+  await apply(docker, config, steps, network, progress);
+  const touched = changes(steps).filter((s) => s.action !== 'remove').map((s) => s.name);
+  await waitHealthy(docker, touched, progress);
+  return result(false);
+}
+
+async function apply(docker: Engine, config: Config, steps: readonly Step[], network: string, progress: Progress): Promise<void> {
+  for (const step of changes(steps)) {
+    progress.step(describeStep(step));
+    switch (step.action) {
+      case 'recreate':
+        await removeContainer(docker, step.containerId);
+      // falls through
+      case 'create': {
+        const { spec, aspects } = step.desired;
+        const container = await createService(docker, createOptions(spec, config.project, network, aspects), spec);
+        await startService(docker, container.id, spec);
+        break;
+      }
+      case 'start':
+        await startService(docker, step.containerId);
+        break;
+      case 'remove':
+        await removeContainer(docker, step.containerId);
+        break;
+    }
+  }
+}
