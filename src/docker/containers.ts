@@ -112,9 +112,9 @@ export async function restartContainer(docker: Engine, name: string): Promise<vo
 }
 
 /** The last lines a container printed (stdout and stderr), for error reports. */
-export async function logTail(docker: Engine, name: string, lines = 20): Promise<string> {
+export async function logTail(docker: Engine, name: string, lines: number | 'all' = 20): Promise<string> {
   try {
-    const raw = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+    const raw = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines as number, follow: false })) as Buffer;
     return demuxToText(raw);
   } catch {
     return '';

@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { logTail } from '../../docker/containers.js';
+import { connectEngine } from '../../docker/engine.js';
+import { UsageError } from '../../errors.js';
+import { containerName } from '../../layout.js';
+import { createProgress } from '../../progress.js';
+import { down } from '../../stack/down.js';
+import { followLogs } from '../../stack/logs.js';
+import { stackStatus, type StackStatus } from '../../stack/status.js';
+import { configFor, printJson, type CliContext } from '../context.js';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('down')
+    .description('stop and remove the containers and network (data volumes are kept)')
+    .option('--volumes', 'also remove every data volume: mail, users, queue, certificates')
+    .option('--yes', 'confirm --volumes')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { volumes?: boolean; yes?: boolean; json?: boolean }, command: Command) => {
+      const config = configFor(command, context);
+      if (opts.volumes && !opts.yes) {
+        throw new UsageError(`--volumes deletes all mail, users and certificates of ${config.project}: add --yes to confirm`);
+      }
+      const progress = createProgress(context.stderr, opts.json);
+      const result = await down(await connectEngine(), config, { volumes: opts.volumes }, progress);
+      if (opts.json) return printJson(context, result);
+      context.stdout.write(`${config.project} is down (${result.containers.length} containers removed; ` +
+        `${opts.volumes ? `${result.volumes.length} volumes removed` : 'data volumes kept'})\n`);
+    });
+
+  program
+    .command('status')
+    .description('show services, health, ports, certificate, users and domains')
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const config = configFor(command, context);
+      const status = await stackStatus(await connectEngine(), config);
+      if (opts.json) return printJson(context, status);
+      context.stdout.write(renderStatus(status));
+    });
+
+  program
+    .command('logs')
+    .description("print a service's logs (chasquid, dovecot, ...)")
+    .argument('<service>', 'the service, e.g. chasquid or dovecot')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --tail <lines>', 'only the last N lines', (v) => {
+      if (!/^\d+$/.test(v)) throw new UsageError(`--tail "${v}" is not a number of lines`);
+      return Number(v);
+    })
+    .action(async (service: string, opts: { follow?: boolean; tail?: number }, command: Command) => {
+      const config = configFor(command, context);
+      const docker = await connectEngine();
+      const name = containerName(config.project, service);
+      if (!opts.follow) {
+        const text = await logTail(docker, name, opts.tail ?? 'all');
+        context.stdout.write(text ? `${text}\n` : '');
+        return;
+      }
+      await followLogs(docker, name, opts.tail, context.stdout, context.stderr);
+    });
+}
+
+function age(seconds?: number): string {
+  if (seconds === undefined) return '-';
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+function renderStatus(s: StackStatus): string {
+  const lines = [`${s.project}: ${s.domain} (${s.hostname})`];
+  if (s.services.length === 0) lines.push('  no containers: start the stack with `mailctl up`');
+  for (const svc of s.services) {
+    lines.push(`  ${svc.service.padEnd(9)} ${svc.state.padEnd(8)} ${svc.health.padEnd(9)} up ${age(svc.uptimeSeconds).padEnd(5)} ${svc.image}  ${svc.ports.join(' ')}`);
+  }
+  if (s.certificate) {
+    lines.push(`  certificate ${s.certificate.subject}, issuer ${s.certificate.issuer}, expires ${s.certificate.notAfter} (${s.certificate.daysLeft} days), serial ${s.certificate.serial}`);
+  }
+  if (s.users !== undefined) lines.push(`  users       ${s.users}`);
+  if (s.domains !== undefined) lines.push(`  domains     ${s.domains.length} (${s.domains.join(', ')})`);
+  return `${lines.join('\n')}\n`;
+}

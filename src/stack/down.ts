@@ -1,0 +1,43 @@
+/** `mailctl down`: remove the containers and the network; volumes only when asked. */
+import type { Config } from '../config.js';
+import { observeProject, removeContainer } from '../docker/containers.js';
+import { isNotFound, type Engine } from '../docker/engine.js';
+import { LABEL } from '../labels.js';
+import { networkName } from '../layout.js';
+import type { Progress } from '../progress.js';
+
+export interface DownResult {
+  containers: string[];
+  network?: string;
+  volumes: string[];
+}
+
+export async function down(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
+  const result: DownResult = { containers: [], volumes: [] };
+  // chasquid first: it stops taking mail before dovecot, which delivers it, goes away.
+  const first = (service: string) => (service === 'chasquid' ? 0 : 1);
+  const observed = (await observeProject(docker, config.project)).sort((a, b) => first(a.service) - first(b.service));
+  for (const container of observed) {
+    progress.step(`removing ${container.name}`);
+    await removeContainer(docker, container.id);
+    result.containers.push(container.name);
+  }
+  const network = networkName(config.project);
+  try {
+    await docker.getNetwork(network).remove();
+    result.network = network;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (options.volumes) {
+    const { Volumes } = await docker.listVolumes({
+      filters: { label: [`${LABEL.managed}=true`, `${LABEL.project}=${config.project}`] },
+    });
+    for (const volume of Volumes ?? []) {
+      progress.step(`removing volume ${volume.Name}`);
+      await docker.getVolume(volume.Name).remove();
+      result.volumes.push(volume.Name);
+    }
+  }
+  return result;
+}
