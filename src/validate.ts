@@ -13,7 +13,7 @@ const UNSAFE = /[\s\u0000-\u001f\u007f/\\]|\.\./;
 
 /** A domain name, lower-cased, internationalised names turned into punycode. */
 export function normalizeDomain(input: string, what = 'domain'): string {
-  const raw = input.trim().replace(/\.$/, '');
+  const raw = input.replace(/\.$/, '');
   if (raw === '' || UNSAFE.test(raw)) {
     throw new UsageError(`${what} "${input}" is not a valid domain name (e.g. example.com)`);
   }

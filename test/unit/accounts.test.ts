@@ -1,0 +1,25 @@
+import test from 'ava';
+import { parsePasswd } from '../../src/accounts/passwd.js';
+import { checkPassword, passwordFromStdin } from '../../src/accounts/password.js';
+import { UsageError } from '../../src/errors.js';
+
+test('passwd-file: addresses and domains, never hashes', (t) => {
+  const users = parsePasswd('bob@b.test:{ARGON2ID}$argon2id$x::::::\n\n# comment\nalice@a.test:{ARGON2ID}$y::::::\n');
+  t.deepEqual(users, [{ address: 'alice@a.test', domain: 'a.test' }, { address: 'bob@b.test', domain: 'b.test' }]);
+  t.false(JSON.stringify(users).includes('argon'));
+  t.deepEqual(parsePasswd(''), []);
+});
+
+test('--password-stdin: one trailing newline is not part of the password', (t) => {
+  t.is(passwordFromStdin('correct horse\n'), 'correct horse');
+  t.is(passwordFromStdin('correct horse\r\n'), 'correct horse');
+  t.is(passwordFromStdin('correct horse'), 'correct horse');
+  t.is(passwordFromStdin(' spaced out  \n'), ' spaced out  ');
+});
+
+test('empty, short, multi-line and control-character passwords are refused', (t) => {
+  t.throws(() => passwordFromStdin('\n'), { instanceOf: UsageError, message: /empty/ });
+  t.throws(() => checkPassword('short'), { instanceOf: UsageError, message: /too short/ });
+  t.throws(() => passwordFromStdin('first line\nsecond line\n'), { instanceOf: UsageError, message: /newline/ });
+  t.throws(() => checkPassword('tab\there12'), { instanceOf: UsageError });
+});

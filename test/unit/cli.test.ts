@@ -1,0 +1,64 @@
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { buildProgram } from '../../src/cli/main.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { spawnSync } from 'node:child_process';
+
+function capture(): CliContext & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c) => { out += c; });
+  stderr.on('data', (c) => { err += c; });
+  return {
+    env: {}, cwd: mkdtempSync(join(tmpdir(), 'mailctl-cli-')),
+    stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream,
+    stdin: new PassThrough() as unknown as NodeJS.ReadStream,
+    out: () => out, err: () => err,
+  };
+}
+
+test('--help lists every command with one line', async (t) => {
+  const context = capture();
+  const program = buildProgram(context);
+  await t.throwsAsync(program.parseAsync(['node', 'mailctl', '--help']), { message: /outputHelp|\(outputHelp\)/ });
+  for (const command of ['init', 'up', 'down', 'status', 'logs', 'add-user', 'list-users', 'build']) {
+    t.regex(context.out(), new RegExp(`^  ${command}\\b`, 'm'), command);
+  }
+});
+
+test('the entry point maps errors to exit codes and prints one line', (t) => {
+  const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import=tsx', '-e',
+    `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(['node', 'mailctl', ...${JSON.stringify(args)}], process.env); })`],
+  { encoding: 'utf8', env: { ...process.env, ...env }, cwd: process.cwd() });
+
+  const version = run(['--version']);
+  t.is(version.status, 0);
+  t.regex(version.stdout, /^\d+\.\d+\.\d+\n$/);
+
+  const unknown = run(['frobnicate']);
+  t.is(unknown.status, 2);
+  t.regex(unknown.stderr, /unknown command 'frobnicate'/);
+
+  const badConfig = run(['status'], { MAIL_PORT_SMTP: 'twenty-five' });
+  t.is(badConfig.status, 2);
+  t.regex(badConfig.stderr, /MAIL_PORT_SMTP "twenty-five" is not a port number/);
+  t.notRegex(badConfig.stderr, /at .*\.ts:\d+/, 'no stack trace');
+
+  const badAddress = run(['add-user', 'not-an-address', '--password-stdin']);
+  t.is(badAddress.status, 2);
+  t.is(badAddress.stderr.trim().split('\n').length, 1);
+
+  const noYes = run(['down', '--volumes']);
+  t.is(noYes.status, 2);
+  t.regex(noYes.stderr, /add --yes to confirm/);
+
+  const engineDown = run(['status'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+  t.is(engineDown.status, 1);
+  t.regex(engineDown.stderr, /^mailctl: no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
+  t.is(engineDown.stderr.trim().split('\n').length, 1);
+});

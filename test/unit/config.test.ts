@@ -1,0 +1,65 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+import { configFrom } from '../helpers/config.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'mailctl-config-'));
+
+test('no .env at all: the local sandbox on 127.0.0.1 with a self-signed certificate', (t) => {
+  const config = loadConfig({ cwd: tempDir(), env: {} });
+  t.true(config.sandbox);
+  t.is(config.domain, 'example.test');
+  t.is(config.hostname, 'mail.example.test');
+  t.is(config.certMode, 'selfsigned');
+  t.is(config.bind, '127.0.0.1');
+  t.is(config.project, 'mailctl');
+  t.deepEqual(config.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80 });
+});
+
+test('.env values, with real environment variables on top', (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=Example.COM\nMAIL_PORT_SMTP=2525\nMAILCTL_PROJECT=one\nCERT_MODE=manual\n');
+  const config = loadConfig({ cwd: dir, env: { MAILCTL_PROJECT: 'two', UNRELATED: 'x' } });
+  t.false(config.sandbox);
+  t.is(config.domain, 'example.com');
+  t.is(config.hostname, 'mail.example.com');
+  t.is(config.ports.smtp, 2525);
+  t.is(config.project, 'two');
+  t.is(config.bind, '0.0.0.0');
+  t.is(config.siteDir, dir);
+});
+
+test('a missing --env-file is a usage error that names the file', (t) => {
+  const err = t.throws(() => loadConfig({ cwd: tempDir(), envFile: 'nope.env', env: {} }), { instanceOf: UsageError });
+  t.regex(err!.message, /nope\.env does not exist/);
+});
+
+test('every problem is reported at once, each naming its key', (t) => {
+  const err = t.throws(() => configFrom({
+    MAIL_DOMAIN: 'not a domain', MAIL_IPV4: '300.1.1.1', MAIL_PORT_IMAP: '70000', CERT_MODE: 'magic', MAIL_DNS: 'dns.example', MAILCTL_PROJECT: 'Bad Name',
+  }), { instanceOf: UsageError });
+  for (const key of ['MAIL_DOMAIN', 'MAIL_IPV4', 'MAIL_PORT_IMAP', 'CERT_MODE', 'MAIL_DNS', 'MAILCTL_PROJECT']) {
+    t.true(err!.message.includes(key), `mentions ${key}`);
+  }
+  t.regex(err!.message, /6 problem/);
+});
+
+test('MAIL_DOMAIN is required outside the sandbox', (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, '.env'), 'CERT_MODE=selfsigned\n');
+  t.throws(() => loadConfig({ cwd: dir, env: {} }), { instanceOf: UsageError, message: /MAIL_DOMAIN is not set/ });
+});
+
+test('two services on one port are refused', (t) => {
+  t.throws(() => configFrom({ MAIL_PORT_IMAP: '25' }), { message: /MAIL_PORT_IMAP and MAIL_PORT_SMTP are both 25/ });
+});
+
+test('MAIL_DNS takes several resolvers; the config is frozen', (t) => {
+  const config = configFrom({ MAIL_DNS: '192.0.2.53, 2001:db8::53' });
+  t.deepEqual(config.dns, ['192.0.2.53', '2001:db8::53']);
+  t.true(Object.isFrozen(config));
+  t.is(config.acme.server, 'https://acme-v02.api.letsencrypt.org/directory');
+});

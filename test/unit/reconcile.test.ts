@@ -1,0 +1,71 @@
+import test from 'ava';
+import { plan, type Desired, type Observed } from '../../src/reconcile/plan.js';
+import { configHash, encodeAspects, specAspects } from '../../src/spec/hash.js';
+import { stackSpecs } from '../../src/spec/services.js';
+import { configFrom } from '../helpers/config.js';
+
+const inputs = { images: { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb' }, certFingerprint: 'cert-1' };
+const ids = { chasquid: 'sha256:c1', dovecot: 'sha256:d1' } as Record<string, string>;
+
+function desiredFor(raw: Record<string, string> = {}, imageIds = ids, cert = 'cert-1'): Desired[] {
+  return stackSpecs(configFrom({ MAILCTL_PROJECT: 'p', ...raw }), { ...inputs, certFingerprint: cert })
+    .map((spec) => ({ spec, aspects: specAspects(spec, imageIds[spec.service]) }));
+}
+
+/** What the engine would report for containers created from `desired`. */
+function observedFrom(desired: Desired[], state = 'running'): Observed[] {
+  return desired.map((d, i) => ({
+    id: `id${i}`, name: d.spec.name, service: d.spec.service, state,
+    configHash: configHash(d.aspects), aspectsLabel: encodeAspects(d.aspects),
+  }));
+}
+
+test('nothing on the engine: create dovecot, then chasquid', (t) => {
+  const steps = plan(desiredFor(), []);
+  t.deepEqual(steps.map((s) => [s.action, s.name]), [['create', 'p-dovecot'], ['create', 'p-chasquid']]);
+});
+
+test('nothing changed: keep everything', (t) => {
+  const steps = plan(desiredFor(), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => s.action), ['keep', 'keep']);
+});
+
+test('a rebuilt image (same tag, new id) recreates only that service, and says why', (t) => {
+  const steps = plan(desiredFor({}, { ...ids, chasquid: 'sha256:c2' }), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => [s.action, s.service, s.reason]), [['keep', 'dovecot', 'up to date'], ['recreate', 'chasquid', 'image changed']]);
+});
+
+test('a changed IMAP port recreates dovecot only', (t) => {
+  const steps = plan(desiredFor({ MAIL_PORT_IMAP: '1143' }), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => [s.action, s.service, s.reason]), [['recreate', 'dovecot', 'ports changed'], ['keep', 'chasquid', 'up to date']]);
+});
+
+test('a changed hostname recreates both (their config files change)', (t) => {
+  const steps = plan(desiredFor({ MAIL_HOSTNAME: 'mx.example.com' }), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => [s.action, s.reason]), [['recreate', 'files changed'], ['recreate', 'files changed']]);
+});
+
+test('a new certificate recreates both: chasquid reads it only at start', (t) => {
+  const steps = plan(desiredFor({}, ids, 'cert-2'), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => [s.action, s.reason]), [['recreate', 'cert changed'], ['recreate', 'cert changed']]);
+});
+
+test('stopped containers are started; unknown ones of the project removed', (t) => {
+  const observed = [...observedFrom(desiredFor(), 'exited'), { id: 'x', name: 'p-old', service: 'old', state: 'running' }];
+  const steps = plan(desiredFor(), observed);
+  t.deepEqual(steps.map((s) => [s.action, s.name]), [['start', 'p-dovecot'], ['start', 'p-chasquid'], ['remove', 'p-old']]);
+});
+
+test('specs: project-prefixed names, shared sockets volume, MAIL_HOSTNAME never a network alias', (t) => {
+  const [dovecot, chasquid] = desiredFor().map((d) => d.spec);
+  t.is(dovecot.name, 'p-dovecot');
+  t.is(chasquid.name, 'p-chasquid');
+  const sockets = (s: typeof dovecot) => s.mounts.find((m) => m.target === '/run/mailctl')?.volume;
+  t.is(sockets(dovecot), 'p-dovecot-sockets');
+  t.is(sockets(chasquid), 'p-dovecot-sockets');
+  t.deepEqual(chasquid.mounts.find((m) => m.target === '/var/lib/chasquid'), { volume: 'p-chasquid-state', target: '/var/lib/chasquid' });
+  t.true(chasquid.mounts.find((m) => m.target === '/etc/chasquid/certs')?.readOnly);
+  t.deepEqual(chasquid.ports.map((p) => p.container), [25, 587, 465]);
+  t.deepEqual(dovecot.ports.map((p) => p.container), [143, 993, 110, 995]);
+  t.deepEqual([...dovecot.networkAliases, ...chasquid.networkAliases], []);
+});

@@ -1,0 +1,57 @@
+import test from 'ava';
+import { renderChasquidConf } from '../../src/render/chasquid.js';
+import { renderDovecotConf } from '../../src/render/dovecot.js';
+import { configFrom } from '../helpers/config.js';
+
+const config = configFrom({ MAIL_DOMAIN: 'example.com', MAIL_HOSTNAME: 'mx.example.com' });
+
+test('dovecot: listeners for chasquid on the shared socket directory, owned by chasquid, 0660', (t) => {
+  const conf = renderDovecotConf(config);
+  for (const [name, path] of [['auth-chasquid-userdb', '/run/mailctl/auth-chasquid-userdb'], ['auth-chasquid-client', '/run/mailctl/auth-chasquid-client'], ['lmtp-chasquid', '/run/mailctl/lmtp']]) {
+    t.true(conf.includes(`unix_listener ${name} {\n    path = ${path}\n    mode = 0660\n    user = chasquid\n    group = chasquid\n  }`), name);
+  }
+  t.regex(conf, /service auth \{\n {2}unix_listener auth-chasquid-userdb/);
+  t.regex(conf, /service lmtp \{\n {2}unix_listener lmtp-chasquid/);
+});
+
+test('dovecot: 2.4 syntax, passwd-file virtual users, maildir under /var/mail', (t) => {
+  const conf = renderDovecotConf(config);
+  t.regex(conf, /^dovecot_config_version = 2\.4\.0$/m);
+  t.regex(conf, /^passdb passwd-file \{\n {2}passwd_file_path = \/etc\/mailctl\/users\/passwd\n\}/m);
+  t.regex(conf, /^userdb passwd-file \{\n {2}passwd_file_path = \/etc\/mailctl\/users\/passwd/m);
+  t.regex(conf, /^mail_driver = maildir$/m);
+  t.regex(conf, /^mail_home = \/var\/mail\/%\{user \| domain\}\/%\{user \| username\}$/m);
+  t.regex(conf, /^protocols = imap pop3 lmtp$/m);
+});
+
+test('dovecot: TLS from the certificates volume; no plaintext auth outside TLS', (t) => {
+  const conf = renderDovecotConf(config);
+  t.regex(conf, /^ssl = required$/m);
+  t.regex(conf, /^ssl_server_cert_file = \/etc\/mailctl\/certs\/mx\.example\.com\/fullchain\.pem$/m);
+  t.regex(conf, /^ssl_server_key_file = \/etc\/mailctl\/certs\/mx\.example\.com\/privkey\.pem$/m);
+  t.regex(conf, /^auth_allow_cleartext = no$/m);
+  t.regex(conf, /inet_listener imaps \{\n {4}port = 993\n {4}ssl = yes/);
+  t.regex(conf, /inet_listener pop3s \{\n {4}port = 995\n {4}ssl = yes/);
+});
+
+test('chasquid: hostname, dovecot auth through the shared sockets', (t) => {
+  const conf = renderChasquidConf(config);
+  t.regex(conf, /^hostname: "mx\.example\.com"$/m);
+  t.regex(conf, /^dovecot_auth: true$/m);
+  t.regex(conf, /^dovecot_userdb_path: "\/run\/mailctl\/auth-chasquid-userdb"$/m);
+  t.regex(conf, /^dovecot_client_path: "\/run\/mailctl\/auth-chasquid-client"$/m);
+  t.regex(conf, /^smtp_address: ":25"$/m);
+  t.regex(conf, /^submission_address: ":587"$/m);
+  t.regex(conf, /^submission_over_tls_address: ":465"$/m);
+});
+
+test('chasquid: delivery through mda-lmtp to dovecot with the full address', (t) => {
+  const args = [...renderChasquidConf(config).matchAll(/^mail_delivery_agent_args: (.*)$/gm)].map((m) => JSON.parse(m[1]));
+  t.deepEqual(args, ['--addr_network', 'unix', '--addr', '/run/mailctl/lmtp', '-f', '%from%', '-d', '%to%']);
+  t.regex(renderChasquidConf(config), /^mail_delivery_agent_bin: "\/usr\/bin\/mda-lmtp"$/m);
+});
+
+test('rendering is deterministic', (t) => {
+  t.is(renderDovecotConf(config), renderDovecotConf(configFrom({ MAIL_DOMAIN: 'example.com', MAIL_HOSTNAME: 'mx.example.com' })));
+  t.is(renderChasquidConf(config), renderChasquidConf(config));
+});
