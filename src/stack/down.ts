@@ -1,7 +1,7 @@
 /** `mailctl down`: remove the containers and the network; volumes only when asked. */
 import type { Config } from '../config.js';
 import { observeProject, removeContainer } from '../docker/containers.js';
-import { isNotFound, type Engine } from '../docker/engine.js';
+import { orAbsent, type Engine } from '../docker/engine.js';
 import { LABEL } from '../labels.js';
 import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
@@ -23,11 +23,14 @@ export async function down(docker: Engine, config: Config, options: { volumes?: 
     result.containers.push(container.name);
   }
   const network = networkName(config.project);
-  try {
+  const info = await orAbsent(docker.getNetwork(network).inspect());
+  const others = Object.values((info?.Containers ?? {}) as Record<string, { Name: string }>).map((c) => c.Name);
+  if (info && others.length > 0) {
+    // Containers that are not ours (a test rig, a proxy) still use it: keep it rather than fail.
+    progress.step(`network ${network} is kept: still used by ${others.join(', ')}`);
+  } else if (info) {
     await docker.getNetwork(network).remove();
     result.network = network;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
   }
   if (options.volumes) {
     const { Volumes } = await docker.listVolumes({

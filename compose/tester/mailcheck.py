@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Mail checks with Python's own clients (imaplib, poplib), for the test rig.
+
+  mailcheck fetch PROTO HOST USER SUBJECT   wait until a message whose Subject
+                                            contains SUBJECT is in USER's inbox
+  mailcheck count PROTO HOST USER           print the number of messages
+  mailcheck login PROTO HOST USER           exit 0 if the login works
+  mailcheck imap-plain-refused HOST USER    exit 0 if LOGIN without TLS is refused
+
+PROTO: imap (143 + STARTTLS), imaps (993), pop3 (110 + STLS), pop3s (995).
+The password is read from stdin. TLS must chain to /ca/ca.crt (the names are
+checked separately, with openssl s_client -verify_hostname).
+"""
+import email
+import imaplib
+import poplib
+import ssl
+import sys
+import time
+
+CA = "/ca/ca.crt"
+
+
+def tls_context():
+    ctx = ssl.create_default_context(cafile=CA)
+    ctx.check_hostname = False  # connected by container name; verified with openssl
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def open_mailbox(proto, host, user, password):
+    """Log in; return (list_subjects, close)."""
+    if proto in ("imap", "imaps"):
+        if proto == "imaps":
+            conn = imaplib.IMAP4_SSL(host, 993, ssl_context=tls_context(), timeout=10)
+        else:
+            conn = imaplib.IMAP4(host, 143, timeout=10)
+            conn.starttls(ssl_context=tls_context())
+        conn.login(user, password)
+
+        def subjects():
+            conn.select("INBOX", readonly=True)
+            _, data = conn.search(None, "ALL")
+            out = []
+            for num in data[0].split():
+                _, msg = conn.fetch(num, "(BODY.PEEK[HEADER])")
+                out.append(email.message_from_bytes(msg[0][1]))
+            return out
+
+        return subjects, conn.logout
+    if proto in ("pop3", "pop3s"):
+        def connect():
+            if proto == "pop3s":
+                c = poplib.POP3_SSL(host, 995, context=tls_context(), timeout=10)
+            else:
+                c = poplib.POP3(host, 110, timeout=10)
+                c.stls(context=tls_context())
+            c.user(user)
+            c.pass_(password)
+            return c
+
+        connect().quit()  # fail early on a bad login
+
+        def subjects():
+            c = connect()  # POP3 shows the mailbox as it was at login
+            out = []
+            for i in range(1, len(c.list()[1]) + 1):
+                out.append(email.message_from_bytes(b"\r\n".join(c.top(i, 0)[1])))
+            c.quit()
+            return out
+
+        return subjects, lambda: None
+    sys.exit(f"unknown protocol {proto}")
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    cmd = sys.argv[1]
+    password = sys.stdin.readline().rstrip("\n")
+    if cmd == "imap-plain-refused":
+        host, user = sys.argv[2:4]
+        conn = imaplib.IMAP4(host, 143, timeout=10)
+        caps = conn.capabilities
+        try:
+            conn.login(user, password)
+        except imaplib.IMAP4.error as err:
+            print(f"refused: {err}; capabilities: {' '.join(caps)}")
+            return 0
+        print("LOGIN without TLS was accepted")
+        return 1
+    proto, host, user = sys.argv[2:5]
+    try:
+        subjects, close = open_mailbox(proto, host, user, password)
+    except (imaplib.IMAP4.error, poplib.error_proto) as err:
+        print(f"login failed: {err}")
+        return 1
+    if cmd == "login":
+        close()
+        print("login ok")
+        return 0
+    if cmd == "count":
+        print(len(subjects()))
+        close()
+        return 0
+    if cmd == "fetch":
+        want = sys.argv[5]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            for msg in subjects():
+                if want in (msg.get("Subject") or ""):
+                    print("".join(f"{k}: {v}\n" for k, v in msg.items()))
+                    close()
+                    return 0
+            time.sleep(0.5)
+        print(f"no message with subject {want!r} for {user} after 30s")
+        close()
+        return 1
+    sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+/** Running real processes for the end-to-end tests: mailctl itself, docker-compose, the tester's clients. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import { demuxToText } from '../../src/docker/containers.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const ENTRY = join(ROOT, 'test/helpers/mailctl-entry.ts');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** `mailctl ARGS` in `cwd` (where its .env is). */
+export function mailctl(cwd: string, args: string[], stdin?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return run(process.execPath, [`--import=${import.meta.resolve('tsx')}`, ENTRY, ...args], { cwd, stdin, env: { MAILCTL_DEBUG: '1', ...env } });
+}
+
+/** A site directory with a .env for a test stack on loopback, on its own ports. */
+export function siteWithEnv(values: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-e2e-'));
+  writeFileSync(join(dir, '.env'), Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return dir;
+}
+
+/** Ports base+25, base+587, ... so stacks of different tests never collide. */
+export function portsFrom(base: number): Record<string, string> {
+  const ports = { SMTP: 25, SUBMISSION: 587, SUBMISSIONS: 465, IMAP: 143, IMAPS: 993, POP3: 110, POP3S: 995, HTTP: 80 };
+  return Object.fromEntries(Object.entries(ports).map(([k, p]) => [`MAIL_PORT_${k}`, String(base + p)]));
+}
+
+export const docker = new Docker();
+
+/** Every container of a project (and the rig), with its last log lines: printed when a test fails. */
+export async function dumpLogs(filterLabels: string[]): Promise<string> {
+  const out: string[] = [];
+  for (const label of filterLabels) {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) {
+      const raw = (await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: 60 })) as unknown as Buffer;
+      out.push(`----- ${c.Names[0]} (${c.State}, ${c.Status}) -----\n${demuxToText(raw)}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** Remove everything a test project made: containers, network, volumes (only what carries its label). */
+export async function removeProject(project: string): Promise<void> {
+  const label = `dev.mailctl.project=${project}`;
+  for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) {
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  }
+  for (const n of await docker.listNetworks({ filters: { label: [label] } })) {
+    await docker.getNetwork(n.Id).remove().catch(() => {});
+  }
+  const { Volumes } = await docker.listVolumes({ filters: { label: [label] } });
+  for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
