@@ -4,7 +4,7 @@
 
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: install up down test test-unit test-e2e engine build bench clean
+.PHONY: install up down test test-unit test-e2e engine test-tools build bench clean
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -17,6 +17,9 @@ install: dist/cli/main.js
 engine:
 	@./scripts/ensure-engine.sh
 
+test-tools:
+	@./scripts/ensure-test-tools.sh
+
 build: install engine
 	./bin/mailctl.js build
 
@@ -26,15 +29,15 @@ up: install engine
 down: install
 	./bin/mailctl.js down
 
-test: install engine
+test: install engine test-tools
 	npx ava test/unit
-	npx ava --serial test/e2e
+	npx ava --serial --concurrency=1 test/e2e
 
 test-unit: install
 	npx ava test/unit
 
-test-e2e: install engine
-	npx ava --serial test/e2e
+test-e2e: install engine test-tools
+	npx ava --serial --concurrency=1 test/e2e
 
 bench: install engine
 	npm run bench

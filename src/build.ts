@@ -25,7 +25,7 @@ export async function buildImages(docker: Engine, config: Config, options: Build
   const results: BuiltImage[] = [];
   for (const name of options.names ?? SERVICES) {
     const started = Date.now();
-    const dir = contextDir(name);
+    const dir = contextDir(name, config.imagesDir);
     const hash = contextHash(readContext(dir), baseId);
     const ref = imageRef(name, hash);
     const existing = options.noCache ? undefined : await imageId(docker, ref);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError } from './errors.js';
+import { IMAGES_DIR } from './paths.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
 
 export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;
@@ -37,7 +38,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -62,6 +63,8 @@ export interface Config {
   readonly subnet?: string;
   readonly baseImage: string;
   readonly debianMirror: string;
+  /** Where the image build contexts are (default: the package's images/). */
+  readonly imagesDir: string;
   readonly debug: boolean;
 }
 
@@ -186,6 +189,7 @@ export function buildConfig(
     subnet: raw.MAIL_SUBNET,
     baseImage: raw.MAILCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE,
     debianMirror: raw.MAILCTL_DEBIAN_MIRROR ?? DEFAULT_DEBIAN_MIRROR,
+    imagesDir: resolve(where.siteDir, raw.MAILCTL_IMAGES_DIR ?? IMAGES_DIR),
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }
