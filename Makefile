@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.package-lock.json
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-dist/cli/main.js: $(NPM_STAMP) $(shell find src -name '*.ts')
+dist/cli/main.js: $(shell find src -name '*.ts') | $(NPM_STAMP)
 	npx tsc -p tsconfig.json
 
 install: dist/cli/main.js
