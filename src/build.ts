@@ -5,6 +5,7 @@ import { buildImage, imageId } from './docker/build.js';
 import type { Engine } from './docker/engine.js';
 import { contextDir, contextHash, imageRef, readContext, SERVICES, type ImageName } from './images.js';
 import type { Progress } from './progress.js';
+import { bundledFiles } from './bundles.js';
 
 export interface BuiltImage {
   name: ImageName;
@@ -26,7 +27,8 @@ export async function buildImages(docker: Engine, config: Config, options: Build
   for (const name of options.names ?? SERVICES) {
     const started = Date.now();
     const dir = contextDir(name, config.imagesDir);
-    const hash = contextHash(readContext(dir), baseId);
+    const generated = await bundledFiles(name);
+    const hash = contextHash([...readContext(dir), ...generated], baseId);
     const ref = imageRef(name, hash);
     const existing = options.noCache ? undefined : await imageId(docker, ref);
     if (existing) {
@@ -36,7 +38,7 @@ export async function buildImages(docker: Engine, config: Config, options: Build
     progress.step(`building ${ref}`);
     const id = await buildImage(
       docker,
-      { name, dir, ref, contextHash: hash, buildArgs: { BASE_IMAGE: config.baseImage }, noCache: options.noCache },
+      { name, dir, generated, ref, contextHash: hash, buildArgs: { BASE_IMAGE: config.baseImage }, noCache: options.noCache },
       (line) => {
         if (/^Step \d+\/\d+/.test(line)) progress.step(`  ${name}: ${line.slice(0, 160)}`);
         else progress.detail(`${name}: ${line}`);

@@ -38,7 +38,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -65,6 +65,8 @@ export interface Config {
   readonly debianMirror: string;
   /** Where the image build contexts are (default: the package's images/). */
   readonly imagesDir: string;
+  /** The Docker socket on the engine's host, bind-mounted into the API proxy (acme mode). */
+  readonly dockerSocket: string;
   readonly debug: boolean;
 }
 
@@ -190,6 +192,7 @@ export function buildConfig(
     baseImage: raw.MAILCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE,
     debianMirror: raw.MAILCTL_DEBIAN_MIRROR ?? DEFAULT_DEBIAN_MIRROR,
     imagesDir: resolve(where.siteDir, raw.MAILCTL_IMAGES_DIR ?? IMAGES_DIR),
+    dockerSocket: raw.MAILCTL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

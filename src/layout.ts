@@ -31,9 +31,15 @@ export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
 export const CERT_FILE = 'fullchain.pem';
 export const KEY_FILE = 'privkey.pem';
 
-export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets';
-export const VOLUMES: readonly VolumeName[] = ['mail', 'users', 'chasquid-state', 'certs', 'dovecot-sockets'];
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'letsencrypt';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
 export const containerName = (project: string, service: string) => `${project}-${service}`;
 export const networkName = (project: string) => `${project}-net`;
+
+/** The certbot sidecar's view of the certificates volume, and its own state. */
+export const SIDECAR_CERTS_DIR = '/etc/mailctl/certs';
+export const LETSENCRYPT_DIR = '/etc/letsencrypt';
+export const SIDECAR_STATE_DIR = '/var/lib/mailctl-certbot';
+export const SIDECAR_ACME_CA = '/etc/mailctl/acme-ca.pem';
+export const PROXY_PORT = 2375;

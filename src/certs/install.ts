@@ -17,16 +17,14 @@ export function fingerprint(pair: CertPair): string {
   return createHash('sha256').update(pair.certPem).update(pair.keyPem).digest('hex');
 }
 
-/** Install `pair` into the certificates volume unless it is already there. Returns true when written. */
-export async function installCertificate(docker: Engine, config: Config, helperImage: string, pair: CertPair): Promise<boolean> {
-  const current = await servedCertificatePem(docker, config);
-  if (current === pair.certPem) return false;
-  const helper = await docker.createContainer({
-    Image: helperImage,
-    Cmd: ['true'],
-    Labels: projectLabels(config.project, 'helper'),
-    HostConfig: { Mounts: [{ Type: 'volume', Source: volumeName(config.project, 'certs'), Target: HELPER_MOUNT }] },
-  });
+/**
+ * Install `pair` into the certificates volume unless it is already there (or,
+ * for a placeholder, unless any certificate is there). Returns true when written.
+ */
+export async function installCertificate(docker: Engine, config: Config, helperImage: string, pair: CertPair, placeholder = false): Promise<boolean> {
+  const current = await volumeCertificatePem(docker, config, helperImage);
+  if (current === pair.certPem || (placeholder && current)) return false;
+  const helper = await createHelper(docker, config, helperImage);
   try {
     const dir = `${HELPER_MOUNT}/${config.hostname}`;
     await putFiles(helper, [
@@ -40,11 +38,31 @@ export async function installCertificate(docker: Engine, config: Config, helperI
   return true;
 }
 
-/** The certificate in the volume, read through the dovecot container (if it exists). */
-export async function servedCertificatePem(docker: Engine, config: Config): Promise<string | undefined> {
+/**
+ * The certificate in the volume: read through the dovecot container when it
+ * exists, else (first start) through a helper, when an image for one is given.
+ */
+export async function volumeCertificatePem(docker: Engine, config: Config, helperImage?: string): Promise<string | undefined> {
   const dovecot = docker.getContainer(containerName(config.project, 'dovecot'));
-  if (!(await orAbsent(dovecot.inspect()))) return undefined;
-  return (await readFile(dovecot, `${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
+  if (await orAbsent(dovecot.inspect())) {
+    return (await readFile(dovecot, `${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
+  }
+  if (!helperImage) return undefined;
+  const helper = await createHelper(docker, config, helperImage);
+  try {
+    return (await readFile(helper, `${HELPER_MOUNT}/${config.hostname}/${CERT_FILE}`))?.toString();
+  } finally {
+    await helper.remove({ force: true });
+  }
+}
+
+function createHelper(docker: Engine, config: Config, image: string) {
+  return docker.createContainer({
+    Image: image,
+    Cmd: ['true'],
+    Labels: projectLabels(config.project, 'helper'),
+    HostConfig: { Mounts: [{ Type: 'volume', Source: volumeName(config.project, 'certs'), Target: HELPER_MOUNT }] },
+  });
 }
 
 export interface CertSummary {

@@ -95,7 +95,7 @@ export function isUsable(certPem: string, caPem: string, hostname: string): bool
 }
 
 /** Make (or reuse) the local CA and a server certificate for `hostname` in `dir`. */
-export function ensureLocalCa(dir: string, project: string, hostname: string): LocalCa {
+export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false): LocalCa {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caCertPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
@@ -108,7 +108,7 @@ export function ensureLocalCa(dir: string, project: string, hostname: string): L
     writeAtomic(caCertPath, certPem, 0o644);
   }
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
-  if (!existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
+  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
     const keyPem = newKeyPem();
     const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: 397, ca: false, issuer: ca, dnsNames: [hostname] });
     writeAtomic(keyPath, keyPem, 0o600);

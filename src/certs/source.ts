@@ -1,6 +1,7 @@
 /** Where the certificate the mail services start with comes from, per CERT_MODE. */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { OperationalError } from '../errors.js';
 import { CERT_FILE, KEY_FILE } from '../layout.js';
@@ -8,6 +9,8 @@ import { ensureLocalCa, type CertPair } from './selfsigned.js';
 
 export interface StartingCertificate {
   pair: CertPair;
+  /** acme: only a placeholder until certbot's first certificate; never replaces one in the volume. */
+  placeholder: boolean;
   /** For the summary: where clients find the CA to trust, if ours. */
   caCertPath?: string;
   source: string;
@@ -21,11 +24,11 @@ export function manualCertDir(config: Config): string {
   return join(config.siteDir, 'certs', config.hostname);
 }
 
-export function startingCertificate(config: Config): StartingCertificate {
+export function startingCertificate(config: Config, forceNew = false): StartingCertificate {
   switch (config.certMode) {
     case 'selfsigned': {
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname);
-      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA' };
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false };
     }
     case 'manual': {
       const dir = manualCertDir(config);
@@ -34,9 +37,39 @@ export function startingCertificate(config: Config): StartingCertificate {
       if (!existsSync(certPath) || !existsSync(keyPath)) {
         throw new OperationalError(`CERT_MODE=manual but ${certPath} or ${keyPath} is missing: put the certificate and key there`);
       }
-      return { pair: { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') }, source: `manual (${dir})` };
+      const pair = { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
+      checkManualPair(pair, config.hostname, dir);
+      return { pair, source: `manual (${dir})`, placeholder: false };
     }
-    case 'acme':
-      throw new OperationalError('CERT_MODE=acme is not available yet in this version: use CERT_MODE=selfsigned or manual');
+    case 'acme': {
+      // chasquid refuses to start without a certificate: until certbot has the
+      // real one, the services start on one from the local CA.
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true };
+    }
   }
+}
+
+/** ACME_CA_BUNDLE (relative to the .env's directory), read for the sidecar. */
+export function acmeCaBundle(config: Config): string | undefined {
+  if (config.certMode !== 'acme' || !config.acme.caBundle) return undefined;
+  const path = resolve(config.siteDir, config.acme.caBundle);
+  if (!existsSync(path)) throw new OperationalError(`ACME_CA_BUNDLE ${path} does not exist: point it at the PEM file of the CA your ACME server uses`);
+  return readFileSync(path, 'utf8');
+}
+
+/** A manual certificate must parse, match its key, name MAIL_HOSTNAME and not be expired. */
+export function checkManualPair(pair: CertPair, hostname: string, dir: string): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pair.certPem);
+    if (!cert.checkPrivateKey(createPrivateKey(pair.keyPem))) {
+      throw new OperationalError(`${dir}: ${KEY_FILE} is not the key of ${CERT_FILE}: put the matching pair there`);
+    }
+  } catch (err) {
+    if (err instanceof OperationalError) throw err;
+    throw new OperationalError(`${dir}: cannot read the certificate or key (${(err as Error).message}): both must be PEM files`);
+  }
+  if (!cert.checkHost(hostname)) throw new OperationalError(`${dir}/${CERT_FILE} does not name ${hostname} (MAIL_HOSTNAME): get one that does`);
+  if (Date.parse(cert.validTo) < Date.now()) throw new OperationalError(`${dir}/${CERT_FILE} expired on ${cert.validTo}: replace it`);
 }

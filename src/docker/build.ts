@@ -2,12 +2,15 @@
 import tar from 'tar-fs';
 import { OperationalError } from '../errors.js';
 import { LABEL } from '../labels.js';
+import type { ContextFile } from '../images.js';
 import { orAbsent, shortReason, type Engine } from './engine.js';
 import { followStream, StreamError, type StreamEvent } from './stream.js';
 
 export interface BuildRequest {
   name: string;
   dir: string;
+  /** Files added to the context next to what `dir` holds (bundled code). */
+  generated?: ContextFile[];
   ref: string;
   contextHash: string;
   buildArgs: Record<string, string>;
@@ -26,7 +29,13 @@ export async function imageId(docker: Engine, ref: string): Promise<string | und
  */
 export async function buildImage(docker: Engine, req: BuildRequest, onLine: (line: string) => void): Promise<string> {
   // tar-fs 3's pack() stream does not type-check as dockerode's input; it is one.
-  const context = tar.pack(req.dir) as unknown as NodeJS.ReadableStream;
+  const context = tar.pack(req.dir, {
+    finalize: false,
+    finish: (pack) => {
+      for (const file of req.generated ?? []) pack.entry({ name: file.path, mode: file.executable ? 0o755 : 0o644 }, file.content);
+      pack.finalize();
+    },
+  }) as unknown as NodeJS.ReadableStream;
   const tail: string[] = [];
   let id: string | undefined;
   const onEvent = (event: StreamEvent) => {

@@ -65,7 +65,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
     },
     ExposedPorts: exposed,
     HostConfig: {
-      Mounts: spec.mounts.map((m) => ({ Type: 'volume', Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      Mounts: spec.mounts.map((m) => ({ Type: m.bind ? 'bind' : 'volume', Source: (m.bind ?? m.volume)!, Target: m.target, ReadOnly: m.readOnly ?? false })),
       PortBindings: bindings,
       RestartPolicy: { Name: 'unless-stopped' },
       Dns: spec.dns,

@@ -3,55 +3,56 @@ import type { Config, PortName } from '../config.js';
 import { PORT_KEYS } from '../config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
-  containerName, DOVECOT_CERTS_DIR, DOVECOT_CONF, MAIL_ROOT, SOCKETS_DIR, USERS_DIR, volumeName,
+  containerName, DOVECOT_CERTS_DIR, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_PORT, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
+  SOCKETS_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../layout.js';
 import { renderChasquidConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import type { PortSpec, ServiceSpec } from './types.js';
 
+export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy';
+
 export interface SpecInputs {
   /** Image references by service (from the build). */
-  images: Record<'chasquid' | 'dovecot', string>;
-  /** Fingerprint of the certificate the mail services start with: chasquid reads it only at start. */
-  certFingerprint: string;
+  images: Partial<Record<StackService, string>>;
+  /** Content of ACME_CA_BUNDLE, when set (acme mode). */
+  acmeCaBundle?: string;
+  /** The engine host's Docker socket, for the proxy (acme mode). */
+  dockerSocket?: string;
 }
 
 function port(config: Config, name: PortName, container: number): PortSpec {
   return { container, host: config.ports[name], bind: config.bind, key: PORT_KEYS[name] };
 }
 
+const volume = (config: Config, name: VolumeName) => volumeName(config.project, name);
+
+function base(config: Config, service: StackService, image: string | undefined): Pick<ServiceSpec, 'service' | 'name' | 'image' | 'dns' | 'networkAliases' | 'extra' | 'env' | 'files' | 'ports'> {
+  if (!image) throw new Error(`no image for ${service}`);
+  return { service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [] };
+}
+
 export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
-  const v = (n: Parameters<typeof volumeName>[1]) => volumeName(config.project, n);
   return {
-    service: 'dovecot',
-    name: containerName(config.project, 'dovecot'),
-    image: inputs.images.dovecot,
-    env: {},
+    ...base(config, 'dovecot', inputs.images.dovecot),
     mounts: [
-      { volume: v('mail'), target: MAIL_ROOT },
-      { volume: v('users'), target: USERS_DIR },
-      { volume: v('certs'), target: DOVECOT_CERTS_DIR, readOnly: true },
-      { volume: v('dovecot-sockets'), target: SOCKETS_DIR },
+      { volume: volume(config, 'mail'), target: MAIL_ROOT },
+      { volume: volume(config, 'users'), target: USERS_DIR },
+      { volume: volume(config, 'certs'), target: DOVECOT_CERTS_DIR, readOnly: true },
+      { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
     ],
     ports: [port(config, 'imap', 143), port(config, 'imaps', 993), port(config, 'pop3', 110), port(config, 'pop3s', 995)],
     files: [{ path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 }],
-    dns: [...config.dns],
-    networkAliases: [],
-    extra: { cert: inputs.certFingerprint },
   };
 }
 
 export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
-  const v = (n: Parameters<typeof volumeName>[1]) => volumeName(config.project, n);
   return {
-    service: 'chasquid',
-    name: containerName(config.project, 'chasquid'),
-    image: inputs.images.chasquid,
-    env: {},
+    ...base(config, 'chasquid', inputs.images.chasquid),
     mounts: [
-      { volume: v('chasquid-state'), target: CHASQUID_STATE_DIR },
-      { volume: v('certs'), target: CHASQUID_CERTS_DIR, readOnly: true },
-      { volume: v('dovecot-sockets'), target: SOCKETS_DIR },
+      { volume: volume(config, 'chasquid-state'), target: CHASQUID_STATE_DIR },
+      { volume: volume(config, 'certs'), target: CHASQUID_CERTS_DIR, readOnly: true },
+      { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
     ],
     ports: [port(config, 'smtp', 25), port(config, 'submission', 587), port(config, 'submissions', 465)],
     files: [
@@ -59,13 +60,50 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       // The main domain; more are added by add-user / add-domain on the volume.
       { path: `${CHASQUID_DOMAINS_DIR}/${config.domain}`, mode: 0o750, uid: CHASQUID_UID, gid: CHASQUID_GID },
     ],
-    dns: [...config.dns],
-    networkAliases: [],
-    extra: { cert: inputs.certFingerprint },
+  };
+}
+
+/** The Docker API proxy: the only holder of the engine's socket, scoped to this project. */
+export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec {
+  return {
+    ...base(config, 'dockerproxy', inputs.images.dockerproxy),
+    env: { MAILCTL_PROJECT: config.project, PORT: String(PROXY_PORT) },
+    mounts: [{ bind: inputs.dockerSocket ?? '/var/run/docker.sock', target: '/var/run/docker.sock' }],
+  };
+}
+
+/** The certbot sidecar: http-01 on port 80, MAIL_HOSTNAME as its network alias (and nobody else's). */
+export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
+  const env: Record<string, string> = {
+    MAIL_HOSTNAME: config.hostname,
+    ACME_SERVER: config.acme.server,
+    MAILCTL_PROJECT: config.project,
+    DOCKER_HOST: `tcp://${containerName(config.project, 'dockerproxy')}:${PROXY_PORT}`,
+  };
+  if (config.acme.email) env.ACME_EMAIL = config.acme.email;
+  if (config.acme.extraNames.length) env.ACME_EXTRA_NAMES = config.acme.extraNames.join(' ');
+  if (inputs.acmeCaBundle) env.REQUESTS_CA_BUNDLE = SIDECAR_ACME_CA;
+  return {
+    ...base(config, 'certbot', inputs.images.certbot),
+    env,
+    mounts: [
+      { volume: volume(config, 'letsencrypt'), target: LETSENCRYPT_DIR },
+      { volume: volume(config, 'certs'), target: SIDECAR_CERTS_DIR },
+    ],
+    ports: [port(config, 'http', 80)],
+    files: inputs.acmeCaBundle ? [{ path: SIDECAR_ACME_CA, content: inputs.acmeCaBundle, mode: 0o644 }] : [],
+    networkAliases: [config.hostname, ...config.acme.extraNames],
   };
 }
 
 /** The services in start order: dovecot first, it owns the sockets chasquid uses. */
 export function stackSpecs(config: Config, inputs: SpecInputs): ServiceSpec[] {
-  return [dovecotSpec(config, inputs), chasquidSpec(config, inputs)];
+  const specs = [dovecotSpec(config, inputs), chasquidSpec(config, inputs)];
+  if (config.certMode === 'acme') specs.push(dockerProxySpec(config, inputs), certbotSpec(config, inputs));
+  return specs;
+}
+
+/** The images a configuration needs. */
+export function neededImages(config: Config): StackService[] {
+  return config.certMode === 'acme' ? ['chasquid', 'dovecot', 'dockerproxy', 'certbot'] : ['chasquid', 'dovecot'];
 }

@@ -1,7 +1,10 @@
 /** A service as it should run: the input of reconcile, pure data. */
 
 export interface MountSpec {
-  volume: string;
+  /** A named volume of the project... */
+  volume?: string;
+  /** ...or a path on the engine's host (only the Docker socket, for the proxy). */
+  bind?: string;
   target: string;
   readOnly?: boolean;
 }

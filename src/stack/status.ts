@@ -1,9 +1,12 @@
 /** `mailctl status`: what runs, how healthy, which certificate, how many users and domains. */
 import { listDomains, listUsers } from '../accounts/users.js';
-import { servedCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
+import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
 import type { Config } from '../config.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
+import { readFile } from '../docker/archive.js';
+import { localAddress, servedCertificate } from '../certs/probe.js';
+import { containerName, SIDECAR_STATE_DIR } from '../layout.js';
 
 export interface ServiceStatus {
   service: string;
@@ -21,7 +24,13 @@ export interface StackStatus {
   domain: string;
   hostname: string;
   services: ServiceStatus[];
+  /** The certificate in the volume, which the services load at start... */
   certificate?: CertSummary;
+  /** ...and the one chasquid really serves on its submission-over-TLS port. */
+  served?: CertSummary;
+  certMode: string;
+  /** acme: the sidecar's last successful run and last error. */
+  acme?: { lastSuccess?: string; lastError?: string };
   users?: number;
   domains?: string[];
 }
@@ -48,14 +57,23 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
   }
   services.sort((a, b) => a.service.localeCompare(b.service));
   const isUp = (s: string) => services.some((x) => x.service === s && x.state === 'running');
-  const pem = await servedCertificatePem(docker, config);
+  const pem = await volumeCertificatePem(docker, config);
   return {
     project: config.project,
     domain: config.domain,
     hostname: config.hostname,
     services,
+    certMode: config.certMode,
     certificate: pem ? summarizeCertificate(pem) : undefined,
+    served: isUp('chasquid') ? await servedCertificate(localAddress(config.bind), config.ports.submissions, config.hostname) : undefined,
+    acme: isUp('certbot') ? await sidecarState(docker, config) : undefined,
     users: isUp('dovecot') ? (await listUsers(docker, config)).length : undefined,
     domains: isUp('chasquid') ? await listDomains(docker, config) : undefined,
   };
+}
+
+async function sidecarState(docker: Engine, config: Config): Promise<{ lastSuccess?: string; lastError?: string }> {
+  const certbot = docker.getContainer(containerName(config.project, 'certbot'));
+  const read = async (file: string) => (await readFile(certbot, `${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
+  return { lastSuccess: await read('last-success'), lastError: await read('last-error') };
 }

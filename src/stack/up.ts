@@ -1,15 +1,15 @@
 /** `mailctl up`: build what is missing, then reconcile the stack to its specs. */
 import { buildImages } from '../build.js';
-import { fingerprint, installCertificate } from '../certs/install.js';
-import { startingCertificate } from '../certs/source.js';
+import { installCertificate } from '../certs/install.js';
+import { acmeCaBundle, startingCertificate } from '../certs/source.js';
 import type { Config } from '../config.js';
-import { createOptions, createService, ensureNetwork, ensureVolume, observeProject, removeContainer, startService } from '../docker/containers.js';
+import { createOptions, createService, ensureNetwork, ensureVolume, observeProject, removeContainer, restartContainer, startService } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { networkName, VOLUMES, volumeName } from '../layout.js';
+import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
 import { changes, describeStep, plan, type Desired, type Step } from '../reconcile/plan.js';
 import { specAspects } from '../spec/hash.js';
-import { stackSpecs } from '../spec/services.js';
+import { neededImages, stackSpecs } from '../spec/services.js';
 import { waitHealthy } from './health.js';
 
 export interface UpResult {
@@ -20,14 +20,17 @@ export interface UpResult {
   certificateSource: string;
 }
 
+const MAIL_SERVICES = ['chasquid', 'dovecot'];
+
 export async function up(docker: Engine, config: Config, options: { dryRun?: boolean }, progress: Progress): Promise<UpResult> {
   const started = Date.now();
-  const images = await buildImages(docker, config, { names: ['chasquid', 'dovecot'] }, progress);
+  const images = await buildImages(docker, config, { names: neededImages(config) }, progress);
   const byName = Object.fromEntries(images.map((i) => [i.name, i]));
   const cert = startingCertificate(config);
   const specs = stackSpecs(config, {
-    images: { chasquid: byName.chasquid.ref, dovecot: byName.dovecot.ref },
-    certFingerprint: fingerprint(cert.pair),
+    images: Object.fromEntries(images.map((i) => [i.name, i.ref])),
+    acmeCaBundle: acmeCaBundle(config),
+    dockerSocket: config.dockerSocket,
   });
   const desired: Desired[] = specs.map((spec) => ({ spec, aspects: specAspects(spec, byName[spec.service].id) }));
   const steps = plan(desired, await observeProject(docker, config.project));
@@ -42,17 +45,23 @@ export async function up(docker: Engine, config: Config, options: { dryRun?: boo
 
   const network = networkName(config.project);
   await ensureNetwork(docker, network, config.project, config.subnet);
-  for (const volume of VOLUMES) {
-    if (await ensureVolume(docker, volumeName(config.project, volume), config.project, volume)) {
-      progress.step(`created volume ${volumeName(config.project, volume)}`);
-    }
+  const volumes = new Set(specs.flatMap((s) => s.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
+  for (const volume of volumes) {
+    if (await ensureVolume(docker, volume, config.project, volume.slice(config.project.length + 1))) progress.step(`created volume ${volume}`);
   }
-  if (await installCertificate(docker, config, byName.dovecot.ref, cert.pair)) {
-    progress.step(`installed the ${cert.source} certificate for ${config.hostname}`);
-  }
+  const certChanged = await installCertificate(docker, config, byName.dovecot.ref, cert.pair, cert.placeholder);
+  if (certChanged) progress.step(`installed the ${cert.placeholder ? 'temporary (local CA) ' : ''}certificate for ${config.hostname}`);
 
   await apply(docker, config, steps, network, progress);
   const touched = changes(steps).filter((s) => s.action !== 'remove').map((s) => s.name);
+  if (certChanged) {
+    // chasquid reads its certificate only at start: restart what was not just (re)created.
+    for (const step of steps.filter((s) => s.action === 'keep' && MAIL_SERVICES.includes(s.service))) {
+      progress.step(`restarting ${step.name} (new certificate)`);
+      await restartContainer(docker, step.name);
+      touched.push(step.name);
+    }
+  }
   await waitHealthy(docker, touched, progress);
   return result(false);
 }
@@ -79,3 +88,4 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
     }
   }
 }
+

@@ -4,11 +4,11 @@ import { configHash, encodeAspects, specAspects } from '../../src/spec/hash.js';
 import { stackSpecs } from '../../src/spec/services.js';
 import { configFrom } from '../helpers/config.js';
 
-const inputs = { images: { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb' }, certFingerprint: 'cert-1' };
-const ids = { chasquid: 'sha256:c1', dovecot: 'sha256:d1' } as Record<string, string>;
+const inputs = { images: { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd' } };
+const ids = { chasquid: 'sha256:c1', dovecot: 'sha256:d1', certbot: 'sha256:e1', dockerproxy: 'sha256:f1' } as Record<string, string>;
 
-function desiredFor(raw: Record<string, string> = {}, imageIds = ids, cert = 'cert-1'): Desired[] {
-  return stackSpecs(configFrom({ MAILCTL_PROJECT: 'p', ...raw }), { ...inputs, certFingerprint: cert })
+function desiredFor(raw: Record<string, string> = {}, imageIds = ids): Desired[] {
+  return stackSpecs(configFrom({ MAILCTL_PROJECT: 'p', ...raw }), inputs)
     .map((spec) => ({ spec, aspects: specAspects(spec, imageIds[spec.service]) }));
 }
 
@@ -45,9 +45,27 @@ test('a changed hostname recreates both (their config files change)', (t) => {
   t.deepEqual(steps.map((s) => [s.action, s.reason]), [['recreate', 'files changed'], ['recreate', 'files changed']]);
 });
 
-test('a new certificate recreates both: chasquid reads it only at start', (t) => {
-  const steps = plan(desiredFor({}, ids, 'cert-2'), observedFrom(desiredFor()));
-  t.deepEqual(steps.map((s) => [s.action, s.reason]), [['recreate', 'cert changed'], ['recreate', 'cert changed']]);
+test('acme mode adds the Docker API proxy and the certbot sidecar, and only them', (t) => {
+  const steps = plan(desiredFor({ CERT_MODE: 'acme' }), observedFrom(desiredFor()));
+  t.deepEqual(steps.map((s) => [s.action, s.name]), [['keep', 'p-dovecot'], ['keep', 'p-chasquid'], ['create', 'p-dockerproxy'], ['create', 'p-certbot']]);
+  const back = plan(desiredFor(), observedFrom(desiredFor({ CERT_MODE: 'acme' })));
+  t.deepEqual(back.map((s) => [s.action, s.name]), [['keep', 'p-dovecot'], ['keep', 'p-chasquid'], ['remove', 'p-dockerproxy'], ['remove', 'p-certbot']]);
+});
+
+test('acme specs: MAIL_HOSTNAME is the sidecar\'s alias; only the proxy holds the Docker socket', (t) => {
+  const specs = desiredFor({ CERT_MODE: 'acme', ACME_EMAIL: 'admin@example.com' }).map((d) => d.spec);
+  const certbot = specs.find((s) => s.service === 'certbot')!;
+  const proxy = specs.find((s) => s.service === 'dockerproxy')!;
+  t.deepEqual(certbot.networkAliases, ['mail.example.com']);
+  t.is(certbot.env.DOCKER_HOST, 'tcp://p-dockerproxy:2375');
+  t.is(certbot.env.ACME_EMAIL, 'admin@example.com');
+  t.deepEqual(certbot.ports.map((p) => [p.container, p.host]), [[80, 80]]);
+  t.deepEqual(proxy.mounts, [{ bind: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);
+  t.deepEqual(proxy.ports, []);
+  for (const spec of specs.filter((s) => s.service !== 'dockerproxy')) {
+    t.false(spec.mounts.some((m) => m.bind), `${spec.service} has no bind mount`);
+  }
+  for (const spec of specs.filter((s) => s.service !== 'certbot')) t.deepEqual(spec.networkAliases, []);
 });
 
 test('stopped containers are started; unknown ones of the project removed', (t) => {

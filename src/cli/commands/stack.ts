@@ -75,9 +75,12 @@ function renderStatus(s: StackStatus): string {
   for (const svc of s.services) {
     lines.push(`  ${svc.service.padEnd(9)} ${svc.state.padEnd(8)} ${svc.health.padEnd(9)} up ${age(svc.uptimeSeconds).padEnd(5)} ${svc.image}  ${svc.ports.join(' ')}`);
   }
-  if (s.certificate) {
-    lines.push(`  certificate ${s.certificate.subject}, issuer ${s.certificate.issuer}, expires ${s.certificate.notAfter} (${s.certificate.daysLeft} days), serial ${s.certificate.serial}`);
-  }
+  const cert = (c: NonNullable<StackStatus['certificate']>) =>
+    `${c.subject}, issuer ${c.issuer}, expires ${c.notAfter} (${c.daysLeft} days), serial ${c.serial}`;
+  if (s.certificate) lines.push(`  certificate ${cert(s.certificate)} [${s.certMode}]`);
+  if (s.served && s.served.serial !== s.certificate?.serial) lines.push(`  served      ${cert(s.served)} (not yet the one above: restart pending)`);
+  if (s.acme?.lastSuccess) lines.push(`  acme        last success ${s.acme.lastSuccess}`);
+  if (s.acme?.lastError) lines.push(`  acme        LAST ERROR ${s.acme.lastError.replace(/\n/g, ' | ')}`);
   if (s.users !== undefined) lines.push(`  users       ${s.users}`);
   if (s.domains !== undefined) lines.push(`  domains     ${s.domains.length} (${s.domains.join(', ')})`);
   return `${lines.join('\n')}\n`;

@@ -1,0 +1,73 @@
+/**
+ * `mailctl renew`: a new certificate now (acme: certbot in the sidecar, whose
+ * deploy hook restarts the mail services; manual: the files in
+ * certs/<hostname>/; selfsigned: a new one from the local CA with --force),
+ * and a report of what changed.
+ */
+import type { Config } from '../config.js';
+import { healthOf, logTail, restartContainer } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { execIn } from '../docker/exec.js';
+import { OperationalError } from '../errors.js';
+import { containerName } from '../layout.js';
+import type { Progress } from '../progress.js';
+import { waitHealthy } from '../stack/health.js';
+import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
+import { startingCertificate } from './source.js';
+
+export interface RenewResult {
+  mode: string;
+  renewed: boolean;
+  before?: CertSummary;
+  after?: CertSummary;
+  restarted: string[];
+}
+
+const MAIL = ['chasquid', 'dovecot'] as const;
+
+export async function renew(docker: Engine, config: Config, options: { force?: boolean }, progress: Progress): Promise<RenewResult> {
+  const names = MAIL.map((s) => containerName(config.project, s));
+  const startedBefore = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
+  if (startedBefore.some((s) => s === undefined)) throw new OperationalError(`${config.project} is not running: start it with \`mailctl up\``);
+  const pemBefore = await volumeCertificatePem(docker, config);
+
+  if (config.certMode === 'acme') {
+    await runCertbot(docker, config, options.force ?? false, progress);
+  } else {
+    const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned');
+    const dovecotImage = (await docker.getContainer(names[1]).inspect()).Config.Image;
+    const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
+    if (changed || options.force) {
+      for (const name of names) {
+        progress.step(`restarting ${name}`);
+        await restartContainer(docker, name);
+      }
+      await waitHealthy(docker, names, progress);
+    }
+  }
+
+  const pemAfter = await volumeCertificatePem(docker, config);
+  const startedAfter = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
+  return {
+    mode: config.certMode,
+    renewed: pemAfter !== pemBefore,
+    before: pemBefore ? summarizeCertificate(pemBefore) : undefined,
+    after: pemAfter ? summarizeCertificate(pemAfter) : undefined,
+    restarted: names.filter((_, i) => startedAfter[i] !== startedBefore[i]),
+  };
+}
+
+async function runCertbot(docker: Engine, config: Config, force: boolean, progress: Progress): Promise<void> {
+  const name = containerName(config.project, 'certbot');
+  if ((await healthOf(docker, name))?.state !== 'running') {
+    throw new OperationalError(`${name} is not running: run \`mailctl up\` (CERT_MODE=acme starts it)`);
+  }
+  progress.step(`running certbot in ${name}${force ? ' (forced renewal)' : ''}`);
+  const run = await execIn(docker.getContainer(name), ['/usr/local/bin/mailctl-certbot-run', ...(force ? ['--force'] : [])]);
+  const output = `${run.stdout}${run.stderr}`.trim();
+  if (run.exitCode !== 0) {
+    const reason = output.split('\n').reverse().find((l) => /error|problem|failed|could not/i.test(l))?.trim() ?? `exit ${run.exitCode}`;
+    throw new OperationalError(`certbot could not renew; the current certificate stays in use: ${reason}`,
+      output.split('\n').slice(-15).join('\n') || (await logTail(docker, name)));
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What the certbot sidecar may ask of the Docker engine, through our proxy.
+ * Only: ping, list and inspect containers of its own stack, and restart the
+ * mail services of its own stack. Everything else is refused. Pure.
+ */
+
+export type Request =
+  | { kind: 'ping' }
+  | { kind: 'list' }
+  | { kind: 'inspect'; id: string }
+  | { kind: 'restart'; id: string }
+  | { kind: 'denied'; reason: string };
+
+const ID = '([A-Za-z0-9][A-Za-z0-9_.-]*)';
+
+/** Classify a request by method and path (an API version prefix like /v1.41 is allowed). */
+export function classify(method: string, url: string): Request {
+  const path = url.split('?')[0].replace(/^\/v\d+\.\d+(?=\/)/, '');
+  if ((method === 'GET' || method === 'HEAD') && (path === '/_ping' || path === '/version')) return { kind: 'ping' };
+  if (method === 'GET' && path === '/containers/json') return { kind: 'list' };
+  let m = new RegExp(`^/containers/${ID}/json$`).exec(path);
+  if (method === 'GET' && m) return { kind: 'inspect', id: m[1] };
+  m = new RegExp(`^/containers/${ID}/restart$`).exec(path);
+  if (method === 'POST' && m) return { kind: 'restart', id: m[1] };
+  return { kind: 'denied', reason: `${method} ${path} is not allowed for the certbot sidecar` };
+}
+
+/** The list query, with a filter on the project label forced in (whatever filters the caller sent). */
+export function scopedListQuery(url: string, projectLabel: string): string {
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  let filters: Record<string, string[] | Record<string, boolean>> = {};
+  try {
+    filters = JSON.parse(query.get('filters') ?? '{}');
+  } catch {
+    filters = {};
+  }
+  const labels = Array.isArray(filters.label) ? filters.label : Object.keys(filters.label ?? {});
+  filters.label = [...labels.filter((l) => !l.startsWith('dev.mailctl.project=')), projectLabel];
+  query.set('filters', JSON.stringify(filters));
+  return `/containers/json?${query.toString()}`;
+}
+
+/** May the sidecar see this container (by its labels)? Restart it? */
+export function ownsContainer(labels: Record<string, string> | undefined, project: string): boolean {
+  return labels?.['dev.mailctl.project'] === project && labels?.['dev.mailctl.managed'] === 'true';
+}
+
+export const RESTARTABLE = ['chasquid', 'dovecot'];
+
+export function mayRestart(labels: Record<string, string> | undefined, project: string): boolean {
+  return ownsContainer(labels, project) && RESTARTABLE.includes(labels?.['dev.mailctl.service'] ?? '');
+}
