@@ -6,19 +6,22 @@
   mailcheck count PROTO HOST USER           print the number of messages
   mailcheck login PROTO HOST USER           exit 0 if the login works
   mailcheck imap-plain-refused HOST USER    exit 0 if LOGIN without TLS is refused
+  mailcheck probe SECONDS HOST:PORT...      greet each every 100 ms; print the
+                                            longest window without a greeting
 
 PROTO: imap (143 + STARTTLS), imaps (993), pop3 (110 + STLS), pop3s (995).
-The password is read from stdin. TLS must chain to /ca/ca.crt (the names are
+The password is read from stdin. TLS must chain to /ca/ca.crt or $MAILCHECK_CA (names are
 checked separately, with openssl s_client -verify_hostname).
 """
 import email
+import os
 import imaplib
 import poplib
 import ssl
 import sys
 import time
 
-CA = "/ca/ca.crt"
+CA = os.environ.get("MAILCHECK_CA", "/ca/ca.crt")
 
 
 def tls_context():
@@ -73,10 +76,51 @@ def open_mailbox(proto, host, user, password):
     sys.exit(f"unknown protocol {proto}")
 
 
+def greets(host, port):
+    """True if the service sends its greeting (220 / * OK / +OK) within 1 s."""
+    import socket
+    try:
+        with socket.create_connection((host, int(port)), timeout=1) as s:
+            s.settimeout(1)
+            first = s.recv(64)
+            return first[:3] in (b"220", b"* O", b"+OK")
+    except OSError:
+        return False
+
+
+def probe(seconds, targets):
+    """Probe every 100 ms; report per target the longest run of failures."""
+    import json
+    state = {t: {"down_since": None, "longest_ms": 0, "failures": 0, "probes": 0} for t in targets}
+    end = time.time() + seconds
+    while time.time() < end:
+        tick = time.time()
+        for t in targets:
+            st = state[t]
+            st["probes"] += 1
+            if greets(*t.rsplit(":", 1)):
+                if st["down_since"] is not None:
+                    st["longest_ms"] = max(st["longest_ms"], int((tick - st["down_since"]) * 1000))
+                    st["down_since"] = None
+            else:
+                st["failures"] += 1
+                if st["down_since"] is None:
+                    st["down_since"] = tick
+        time.sleep(max(0, 0.1 - (time.time() - tick)))
+    for st in state.values():
+        if st["down_since"] is not None:
+            st["longest_ms"] = max(st["longest_ms"], int((time.time() - st["down_since"]) * 1000))
+        del st["down_since"]
+    print(json.dumps(state))
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     cmd = sys.argv[1]
+    if cmd == "probe":
+        return probe(float(sys.argv[2]), sys.argv[3:])
     password = sys.stdin.readline().rstrip("\n")
     if cmd == "imap-plain-refused":
         host, user = sys.argv[2:4]

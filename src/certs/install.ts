@@ -77,8 +77,9 @@ export function summarizeCertificate(pem: string): CertSummary {
   const cert = new X509Certificate(pem);
   const notAfter = new Date(cert.validTo);
   return {
-    subject: cert.subject.replace(/\n/g, ', '),
-    issuer: cert.issuer.replace(/\n/g, ', '),
+    // ACME certificates may have an empty subject and name the host only in subjectAltName.
+    subject: cert.subject ? cert.subject.replace(/\n/g, ', ') : cert.subjectAltName ?? '',
+    issuer: (cert.issuer ?? '').replace(/\n/g, ', '),
     notAfter: notAfter.toISOString(),
     daysLeft: Math.floor((notAfter.getTime() - Date.now()) / 86_400_000),
     serial: cert.serialNumber,

@@ -66,7 +66,8 @@ async function runCertbot(docker: Engine, config: Config, force: boolean, progre
   const run = await execIn(docker.getContainer(name), ['/usr/local/bin/mailctl-certbot-run', ...(force ? ['--force'] : [])]);
   const output = `${run.stdout}${run.stderr}`.trim();
   if (run.exitCode !== 0) {
-    const reason = output.split('\n').reverse().find((l) => /error|problem|failed|could not/i.test(l))?.trim() ?? `exit ${run.exitCode}`;
+    // certbot's own words: the first line that says what failed.
+    const reason = output.split('\n').find((l) => /^(Failed to|An unexpected error|Error|Problem|Certbot failed)|error:/i.test(l.trim()))?.trim() ?? `exit ${run.exitCode}`;
     throw new OperationalError(`certbot could not renew; the current certificate stays in use: ${reason}`,
       output.split('\n').slice(-15).join('\n') || (await logTail(docker, name)));
   }

@@ -1,0 +1,178 @@
+/**
+ * Certificates against a real ACME server: pebble (Debian's) in the rig, real
+ * http-01 over the stack's network to the certbot sidecar, which exports the
+ * certificate and restarts the mail services through the Docker API proxy.
+ */
+import test from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issueCertificate } from '../../src/certs/selfsigned.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+
+const PROJECT = 'mctest4';
+const OTHER = 'mctest4-other';
+const DNS_IP = '172.29.54.53';
+const HOSTNAME = 'mail.example.test';
+const CHASQUID = `${PROJECT}-chasquid`;
+const DOVECOT = `${PROJECT}-dovecot`;
+const CERTBOT = `${PROJECT}-certbot`;
+const PROXY = `http://${PROJECT}-dockerproxy:2375`;
+
+const newKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** pebble's own HTTPS certificate, from a CA of the test's, handed to certbot as ACME_CA_BUNDLE. */
+function pebbleTls(): { dir: string; ca: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-pebble-'));
+  const caKey = newKey();
+  const ca = issueCertificate({ subjectCN: 'rig CA for pebble', keyPem: caKey, days: 30, ca: true });
+  const key = newKey();
+  writeFileSync(join(dir, 'ca.crt'), ca);
+  writeFileSync(join(dir, 'key.pem'), key, { mode: 0o644 });
+  writeFileSync(join(dir, 'cert.pem'), issueCertificate({ subjectCN: 'pebble', keyPem: key, days: 30, ca: false, issuer: { certPem: ca, keyPem: caKey }, dnsNames: ['pebble'] }));
+  return { dir, ca: join(dir, 'ca.crt') };
+}
+
+const tls = pebbleTls();
+const site = siteWithEnv({
+  MAIL_DOMAIN: 'example.test', CERT_MODE: 'acme', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
+  ACME_SERVER: 'https://pebble:14000/dir', ACME_CA_BUNDLE: tls.ca, ACME_EMAIL: 'admin@example.test',
+  MAIL_SUBNET: '172.29.54.0/24', MAIL_DNS: DNS_IP, ...portsFrom(22000),
+});
+mkdirSync(join(site, 'certs', PROJECT), { recursive: true });
+const composeEnv = {
+  STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT),
+  PEBBLE_TLS_DIR: tls.dir, COMPOSE_PROJECT_NAME: `${PROJECT}-rig`,
+};
+const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
+const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
+const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+/** The serial served on host:port (STARTTLS where given), verified against pebble's root and MAIL_HOSTNAME. */
+async function servedSerial(host: string, port: number, starttls?: string): Promise<{ ok: boolean; serial: string; out: string }> {
+  const sclient = `openssl s_client -connect ${host}:${port} ${starttls ? `-starttls ${starttls}` : ''} -servername ${HOSTNAME} -CAfile /tmp/pebble-root.pem -verify_hostname ${HOSTNAME} -verify_return_error </dev/null 2>/tmp/sclient.err`;
+  const r = await tester(['sh', '-c', `${sclient} | openssl x509 -noout -serial; echo "verify: $(grep -c 'Verify return code: 0' /tmp/sclient.err || true) $(grep -o 'verify error.*' /tmp/sclient.err | head -1)"`]);
+  const out = `${r.stdout}${r.stderr}`;
+  return { ok: /serial=/.test(r.stdout) && !/verify error/.test(out), serial: /serial=([0-9A-F]+)/.exec(r.stdout)?.[1] ?? '', out };
+}
+
+const ENDPOINTS: [string, number, string | undefined][] = [[CHASQUID, 465, undefined], [CHASQUID, 587, 'smtp'], [DOVECOT, 993, undefined], [DOVECOT, 143, 'imap']];
+
+async function servedEverywhere(t: import('ava').ExecutionContext): Promise<string> {
+  const serials = new Set<string>();
+  for (const [host, port, starttls] of ENDPOINTS) {
+    const served = await servedSerial(host, port, starttls);
+    t.true(served.ok, `${host}:${port} serves a certificate from pebble for ${HOSTNAME}: ${served.out}`);
+    serials.add(served.serial);
+  }
+  t.is(serials.size, 1, 'the same certificate on all four');
+  return [...serials][0];
+}
+
+async function sidecarHttp(method: string, path: string): Promise<number> {
+  const code = `import urllib.request as u\ntry:\n  print(u.urlopen(u.Request("${PROXY}${path}", method="${method}"), timeout=30).status)\nexcept u.HTTPError as e:\n  print(e.code)`;
+  const r = await run('docker', ['exec', CERTBOT, 'python3', '-c', code]);
+  return Number(r.stdout.trim());
+}
+
+test.before(async () => {
+  await Promise.all([removeProject(PROJECT), removeProject(OTHER)]);
+});
+test.after.always(async () => {
+  await compose(['--profile', 'acme', 'down', '--volumes', '--remove-orphans']);
+  await Promise.all([removeProject(PROJECT), removeProject(OTHER)]);
+});
+test.afterEach.always(async (t) => {
+  if (!t.passed) t.log(await dumpLogs([`dev.mailctl.project=${PROJECT}`, 'dev.mailctl.rig=true']));
+});
+
+test.serial('before any certificate (ACME unreachable): the mail services come up healthy on a temporary one', async (t) => {
+  const up = await mailctl(site, ['up']);
+  t.is(up.code, 0, show(up));
+  const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
+  t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]),
+    [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running']]);
+  t.regex(status.served.issuer, /mailctl local CA/);
+  // pebble is not there yet: the sidecar's first run failed, and it says so.
+  for (let i = 0; i < 30 && !status.acme?.lastError; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    Object.assign(status, JSON.parse((await mailctl(site, ['status', '--json'])).stdout));
+  }
+  t.truthy(status.acme?.lastError, 'status shows the last ACME error');
+  t.is((await docker.getContainer(CERTBOT).inspect()).RestartCount, 0, 'no crash loop');
+});
+
+test.serial('renew: the pebble-issued certificate is served on 465, 587, 993 and 143', async (t) => {
+  const rig = await compose(['--profile', 'acme', 'up', '-d', '--build', 'dns', 'tester', 'pebble']);
+  t.is(rig.code, 0, show(rig));
+  const renewed = await mailctl(site, ['renew', '--json']);
+  t.is(renewed.code, 0, show(renewed));
+  const result = JSON.parse(renewed.stdout);
+  t.true(result.renewed);
+  t.regex(result.after.issuer, /Pebble/i);
+  t.deepEqual(result.restarted.sort(), [CHASQUID, DOVECOT]);
+  const root = await tester(['python3', '-c', 'import ssl,urllib.request as u;open("/tmp/pebble-root.pem","wb").write(u.urlopen("https://pebble:15000/roots/0",context=ssl._create_unverified_context()).read())']);
+  t.is(root.code, 0, show(root));
+  await servedEverywhere(t);
+});
+
+test.serial('renew --force: a new serial on all four, both daemons restarted, mail before and after intact', async (t) => {
+  await mailctl(site, ['add-user', 'alice@example.test', '--password-stdin'], 'alice-secret-1\n');
+  const before = await tester(['swaks', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'alice@example.test', '--header', 'Subject: before-renewal']);
+  t.is(before.code, 0, show(before));
+  const oldSerial = await servedEverywhere(t);
+  const started = async () => Promise.all([CHASQUID, DOVECOT].map(async (n) => (await docker.getContainer(n).inspect()).State.StartedAt));
+  const startedBefore = await started();
+
+  const probe = tester(['mailcheck', 'probe', '45', `${CHASQUID}:25`, `${DOVECOT}:143`]);
+  const t0 = Date.now();
+  const renewed = await mailctl(site, ['renew', '--force', '--json']);
+  const renewSeconds = (Date.now() - t0) / 1000;
+  t.is(renewed.code, 0, show(renewed));
+  const newSerial = await servedEverywhere(t);
+  t.not(newSerial, oldSerial);
+  const startedAfter = await started();
+  t.not(startedAfter[0], startedBefore[0], 'chasquid restarted');
+  t.not(startedAfter[1], startedBefore[1], 'dovecot restarted');
+  const after = await tester(['swaks', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'alice@example.test', '--header', 'Subject: after-renewal']);
+  t.is(after.code, 0, show(after));
+  for (const subject of ['before-renewal', 'after-renewal']) {
+    const r = await tester(['env', 'MAILCHECK_CA=/tmp/pebble-root.pem', 'mailcheck', 'fetch', 'imaps', DOVECOT, 'alice@example.test', subject], 'alice-secret-1\n');
+    t.is(r.code, 0, show(r));
+  }
+  const gaps = JSON.parse((await probe).stdout);
+  t.log(`renew --force took ${renewSeconds.toFixed(1)}s until the new certificate was served; longest refused window: SMTP ${gaps[`${CHASQUID}:25`].longest_ms} ms, IMAP ${gaps[`${DOVECOT}:143`].longest_ms} ms`);
+});
+
+test.serial('the sidecar\'s Docker API: restart of its own mail services only', async (t) => {
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${CHASQUID}/restart`), 204, 'restarting chasquid works');
+  t.is(await sidecarHttp('POST', '/v1.41/containers/create'), 403, 'create is denied');
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${CHASQUID}/exec`), 403, 'exec is denied');
+  t.is(await sidecarHttp('GET', '/v1.41/images/json'), 403, 'images are denied');
+  t.is(await sidecarHttp('GET', '/v1.41/volumes'), 403, 'volumes are denied');
+  const other = await docker.createContainer({
+    name: `${OTHER}-chasquid`, Image: (await docker.getContainer(CHASQUID).inspect()).Config.Image, Cmd: ['true'],
+    Labels: { 'dev.mailctl.managed': 'true', 'dev.mailctl.project': OTHER, 'dev.mailctl.service': 'chasquid' },
+  });
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${other.id}/restart`), 403, 'another stack\'s container is denied');
+  t.is(await sidecarHttp('GET', `/v1.41/containers/${other.id}/json`), 403, 'and cannot even be inspected');
+  const list = await run('docker', ['exec', CERTBOT, 'python3', '-c', `import json,urllib.request as u;print(" ".join(sorted(c["Names"][0] for c in json.load(u.urlopen("${PROXY}/v1.41/containers/json?all=1")))))`]);
+  t.is(list.stdout.trim(), `/${CERTBOT} /${CHASQUID} /${PROJECT}-dockerproxy /${DOVECOT}`);
+  const proxyLog = (await docker.getContainer(`${PROJECT}-dockerproxy`).logs({ stdout: true, stderr: true })).toString();
+  t.regex(proxyLog, /denied: POST \/containers\/create is not allowed/);
+});
+
+test.serial('ACME server down during renew: the old certificate stays, status reports the error, mail flows', async (t) => {
+  const serial = await servedEverywhere(t);
+  await compose(['--profile', 'acme', 'stop', 'pebble']);
+  const renewed = await mailctl(site, ['renew', '--force'], undefined, { MAILCTL_DEBUG: '' });
+  t.is(renewed.code, 1);
+  t.regex(renewed.stderr, /^mailctl: certbot could not renew; the current certificate stays in use: Failed to renew certificate mail\.example\.test/m);
+  t.is(await servedEverywhere(t), serial);
+  const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
+  t.truthy(status.acme.lastError);
+  t.is(status.served.serial, status.certificate.serial);
+  const sent = await tester(['swaks', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'alice@example.test', '--header', 'Subject: while-acme-down']);
+  t.is(sent.code, 0, show(sent));
+});
