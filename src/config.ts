@@ -38,7 +38,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -67,6 +67,8 @@ export interface Config {
   readonly imagesDir: string;
   /** The Docker socket on the engine's host, bind-mounted into the API proxy (acme mode). */
   readonly dockerSocket: string;
+  /** DKIM selector of new keys: <selector>._domainkey.<domain>. */
+  readonly dkimSelector: string;
   readonly debug: boolean;
 }
 
@@ -165,6 +167,9 @@ export function buildConfig(
   const dns = (raw.MAIL_DNS ?? '').split(/[\s,]+/).filter(Boolean);
   for (const ip of dns) if (!isIPv4(ip) && !isIPv6(ip)) problems.push(`MAIL_DNS "${ip}" is not an IP address: list resolver addresses, e.g. MAIL_DNS=192.0.2.53,192.0.2.54`);
 
+  if (raw.DKIM_SELECTOR && !/^[a-z0-9][a-z0-9-]{0,62}$/i.test(raw.DKIM_SELECTOR)) {
+    problems.push(`DKIM_SELECTOR "${raw.DKIM_SELECTOR}" is not a DNS label: use letters, digits and "-" (e.g. mail or 2026)`);
+  }
   if (raw.MAIL_SUBNET && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(raw.MAIL_SUBNET)) {
     problems.push(`MAIL_SUBNET "${raw.MAIL_SUBNET}" is not an IPv4 subnet (e.g. 172.29.53.0/24)`);
   }
@@ -193,6 +198,7 @@ export function buildConfig(
     debianMirror: raw.MAILCTL_DEBIAN_MIRROR ?? DEFAULT_DEBIAN_MIRROR,
     imagesDir: resolve(where.siteDir, raw.MAILCTL_IMAGES_DIR ?? IMAGES_DIR),
     dockerSocket: raw.MAILCTL_DOCKER_SOCKET ?? '/var/run/docker.sock',
+    dkimSelector: raw.DKIM_SELECTOR ?? 'mail',
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

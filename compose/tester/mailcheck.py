@@ -3,6 +3,7 @@
 
   mailcheck fetch PROTO HOST USER SUBJECT   wait until a message whose Subject
                                             contains SUBJECT is in USER's inbox
+  mailcheck raw PROTO HOST USER SUBJECT     like fetch, but print the whole message
   mailcheck count PROTO HOST USER           print the number of messages
   mailcheck login PROTO HOST USER           exit 0 if the login works
   mailcheck imap-plain-refused HOST USER    exit 0 if LOGIN without TLS is refused
@@ -46,8 +47,10 @@ def open_mailbox(proto, host, user, password):
             _, data = conn.search(None, "ALL")
             out = []
             for num in data[0].split():
-                _, msg = conn.fetch(num, "(BODY.PEEK[HEADER])")
-                out.append(email.message_from_bytes(msg[0][1]))
+                _, msg = conn.fetch(num, "(BODY.PEEK[])")
+                parsed = email.message_from_bytes(msg[0][1])
+                parsed.raw = msg[0][1]  # exactly as stored: DKIM verification needs the bytes
+                out.append(parsed)
             return out
 
         return subjects, conn.logout
@@ -147,13 +150,16 @@ def main():
         print(len(subjects()))
         close()
         return 0
-    if cmd == "fetch":
+    if cmd in ("fetch", "raw"):
         want = sys.argv[5]
         deadline = time.time() + 30
         while time.time() < deadline:
             for msg in subjects():
                 if want in (msg.get("Subject") or ""):
-                    print("".join(f"{k}: {v}\n" for k, v in msg.items()))
+                    if cmd == "raw":
+                        sys.stdout.buffer.write(getattr(msg, "raw", None) or msg.as_bytes())
+                    else:
+                        print("".join(f"{k}: {v}\n" for k, v in msg.items()))
                     close()
                     return 0
             time.sleep(0.5)

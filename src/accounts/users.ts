@@ -5,25 +5,26 @@
  * exec's stdin, never in a command line.
  */
 import type { Config } from '../config.js';
-import { listDir, readFile } from '../docker/archive.js';
-import { healthOf, restartContainer } from '../docker/containers.js';
+import { readFile } from '../docker/archive.js';
 import type { Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError, UsageError } from '../errors.js';
-import { CHASQUID_DOMAINS_DIR, containerName, USERS_FILE } from '../layout.js';
+import { MAIL_ROOT, USERS_FILE } from '../layout.js';
 import type { Progress } from '../progress.js';
-import { waitHealthy } from '../stack/health.js';
+import { runningService } from '../stack/running.js';
 import { parseAddress } from '../validate.js';
+import { addDomain } from './domains.js';
 import { checkPassword } from './password.js';
 import { parsePasswd, type UserEntry } from './passwd.js';
 
-async function running(docker: Engine, config: Config, service: 'dovecot' | 'chasquid') {
-  const name = containerName(config.project, service);
-  const health = await healthOf(docker, name);
-  if (health?.state !== 'running') {
-    throw new OperationalError(`${name} is not running: start the stack with \`mailctl up\``);
-  }
-  return docker.getContainer(name);
+const USERS_TOOL = '/usr/local/bin/mailctl-users';
+
+async function usersTool(docker: Engine, config: Config, args: string[], stdin?: string) {
+  return execIn(await runningService(docker, config, 'dovecot'), [USERS_TOOL, ...args], stdin === undefined ? {} : { stdin });
+}
+
+function failed(what: string, result: { exitCode: number; stderr: string }): never {
+  throw new OperationalError(`${what} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
 }
 
 export interface AddUserResult {
@@ -34,36 +35,38 @@ export interface AddUserResult {
 export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress): Promise<AddUserResult> {
   const { address, domain } = parseAddress(input);
   checkPassword(password);
-  const dovecot = await running(docker, config, 'dovecot');
-  const result = await execIn(dovecot, ['/usr/local/bin/mailctl-users', 'add', address], { stdin: `${password}\n` });
+  const result = await usersTool(docker, config, ['add', address], `${password}\n`);
   if (result.exitCode === 3) throw new UsageError(`${address} already exists: use \`mailctl passwd ${address}\` to change its password`);
-  if (result.exitCode !== 0) throw new OperationalError(`adding ${address} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
-  const domainAdded = await ensureDomain(docker, config, domain, progress);
-  return { address, domainAdded };
+  if (result.exitCode !== 0) failed(`adding ${address}`, result);
+  // The first user of a new domain also adds the domain.
+  const { added } = await addDomain(docker, config, domain, progress);
+  return { address, domainAdded: added };
+}
+
+export async function changePassword(docker: Engine, config: Config, input: string, password: string): Promise<string> {
+  const { address } = parseAddress(input);
+  checkPassword(password);
+  const result = await usersTool(docker, config, ['passwd', address], `${password}\n`);
+  if (result.exitCode === 4) throw new UsageError(`${address} does not exist (see \`mailctl list-users\`)`);
+  if (result.exitCode !== 0) failed(`changing the password of ${address}`, result);
+  return address;
+}
+
+/** Remove an account; its mail stays on the volume unless `purge`. */
+export async function delUser(docker: Engine, config: Config, input: string, options: { purge?: boolean }): Promise<{ address: string; purged: boolean }> {
+  const { address, local, domain } = parseAddress(input);
+  const result = await usersTool(docker, config, ['del', address]);
+  if (result.exitCode === 4) throw new UsageError(`${address} does not exist (see \`mailctl list-users\`)`);
+  if (result.exitCode !== 0) failed(`removing ${address}`, result);
+  if (options.purge) {
+    const dovecot = await runningService(docker, config, 'dovecot');
+    const purged = await execIn(dovecot, ['rm', '-rf', '--', `${MAIL_ROOT}/${domain}/${local}`]);
+    if (purged.exitCode !== 0) failed(`removing the mail of ${address}`, purged);
+  }
+  return { address, purged: options.purge ?? false };
 }
 
 export async function listUsers(docker: Engine, config: Config): Promise<UserEntry[]> {
-  const dovecot = await running(docker, config, 'dovecot');
+  const dovecot = await runningService(docker, config, 'dovecot');
   return parsePasswd((await readFile(dovecot, USERS_FILE))?.toString() ?? '');
-}
-
-export async function listDomains(docker: Engine, config: Config): Promise<string[]> {
-  const chasquid = await running(docker, config, 'chasquid');
-  return listDir(chasquid, CHASQUID_DOMAINS_DIR);
-}
-
-/**
- * Make chasquid serve `domain`. chasquid reads its domains only at start, so
- * a new one means a restart; an existing one touches nothing.
- */
-export async function ensureDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<boolean> {
-  if ((await listDomains(docker, config)).includes(domain)) return false;
-  const chasquid = await running(docker, config, 'chasquid');
-  const made = await execIn(chasquid, ['mkdir', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
-  if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
-  progress.step(`new domain ${domain}: restarting chasquid (it reads domains only at start)`);
-  const name = containerName(config.project, 'chasquid');
-  await restartContainer(docker, name);
-  await waitHealthy(docker, [name], progress);
-  return true;
 }

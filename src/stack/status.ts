@@ -1,5 +1,6 @@
 /** `mailctl status`: what runs, how healthy, which certificate, how many users and domains. */
-import { listDomains, listUsers } from '../accounts/users.js';
+import { listUsers } from '../accounts/users.js';
+import { listDomains } from '../accounts/domains.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
 import type { Config } from '../config.js';
 import { observeProject } from '../docker/containers.js';

@@ -11,6 +11,7 @@ import { changes, describeStep, plan, type Desired, type Step } from '../reconci
 import { specAspects } from '../spec/hash.js';
 import { neededImages, stackSpecs } from '../spec/services.js';
 import { waitHealthy } from './health.js';
+import { ensureDkimKeys } from '../accounts/domains.js';
 
 export interface UpResult {
   dryRun: boolean;
@@ -63,6 +64,8 @@ export async function up(docker: Engine, config: Config, options: { dryRun?: boo
     }
   }
   await waitHealthy(docker, touched, progress);
+  // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
+  await ensureDkimKeys(docker, config, progress);
   return result(false);
 }
 

@@ -5,9 +5,10 @@ import { register as up } from './up.js';
 import { register as init } from './init.js';
 import { register as stack } from './stack.js';
 import { register as renew } from './renew.js';
+import { register as dns } from './dns.js';
 import { register as users } from './users.js';
 
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of [init, up, stack, users, renew, build]) register(program, context);
+  for (const register of [init, up, stack, users, dns, renew, build]) register(program, context);
 }

@@ -1,0 +1,106 @@
+/**
+ * Domains chasquid serves: directories on its state volume, each with its
+ * DKIM key and aliases file. chasquid reads the list only at start, so adding
+ * or removing one restarts it; nothing else does.
+ */
+import type { Config } from '../config.js';
+import { listDir, readFile } from '../docker/archive.js';
+import { restartContainer } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { execIn } from '../docker/exec.js';
+import { OperationalError, UsageError } from '../errors.js';
+import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
+import type { Progress } from '../progress.js';
+import { waitHealthy } from '../stack/health.js';
+import { runningService } from '../stack/running.js';
+import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';
+import { normalizeDomain } from '../validate.js';
+
+export interface DomainInfo {
+  domain: string;
+  main: boolean;
+  dkimSelectors: string[];
+}
+
+export async function listDomains(docker: Engine, config: Config): Promise<string[]> {
+  return listDir(await runningService(docker, config, 'chasquid'), CHASQUID_DOMAINS_DIR);
+}
+
+export async function describeDomains(docker: Engine, config: Config): Promise<DomainInfo[]> {
+  const chasquid = await runningService(docker, config, 'chasquid');
+  const out: DomainInfo[] = [];
+  for (const domain of await listDir(chasquid, CHASQUID_DOMAINS_DIR)) {
+    const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+    out.push({ domain, main: domain === config.domain, dkimSelectors: files.map(selectorOf).filter((s): s is string => !!s) });
+  }
+  return out;
+}
+
+/** The DKIM TXT values of a domain, by selector, from its private keys. */
+export async function dkimRecords(docker: Engine, config: Config, domain: string): Promise<{ selector: string; value: string }[]> {
+  const chasquid = await runningService(docker, config, 'chasquid');
+  const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+  const out: { selector: string; value: string }[] = [];
+  for (const selector of files.map(selectorOf).filter((s): s is string => !!s)) {
+    const pem = await readFile(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}/${dkimKeyFile(selector)}`);
+    if (pem) out.push({ selector, value: dkimTxtValue(pem.toString()) });
+  }
+  return out;
+}
+
+async function restartChasquid(docker: Engine, config: Config, why: string, progress: Progress): Promise<void> {
+  const name = containerName(config.project, 'chasquid');
+  progress.step(`restarting chasquid: ${why} (it reads domains only at start)`);
+  await restartContainer(docker, name);
+  await waitHealthy(docker, [name], progress);
+}
+
+/** Generate the domain's DKIM key with chasquid's own tool, unless it has one. Returns true when made. */
+async function ensureDkimKey(docker: Engine, config: Config, domain: string): Promise<boolean> {
+  const chasquid = await runningService(docker, config, 'chasquid');
+  const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+  if (files.some((f) => selectorOf(f))) return false;
+  const made = await execIn(chasquid, ['chasquid-util', '-C=/etc/chasquid', 'dkim-keygen', domain, config.dkimSelector], { user: 'chasquid' });
+  if (made.exitCode !== 0) throw new OperationalError(`making the DKIM key for ${domain} failed: ${(made.stderr || made.stdout).trim()}`);
+  return true;
+}
+
+/** Make chasquid serve `input` (with a DKIM key). Returns false when it already did. */
+export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress): Promise<{ domain: string; added: boolean }> {
+  const domain = normalizeDomain(input);
+  if ((await listDomains(docker, config)).includes(domain)) return { domain, added: false };
+  const chasquid = await runningService(docker, config, 'chasquid');
+  // -p: two add-user calls for the same new domain may race here; both succeed.
+  const made = await execIn(chasquid, ['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
+  if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
+  await ensureDkimKey(docker, config, domain);
+  await restartChasquid(docker, config, `new domain ${domain}`, progress);
+  return { domain, added: true };
+}
+
+/** Every served domain gets a DKIM key; chasquid restarts once if any was made (it loads keys at start). */
+export async function ensureDkimKeys(docker: Engine, config: Config, progress: Progress): Promise<string[]> {
+  const made: string[] = [];
+  for (const domain of await listDomains(docker, config)) {
+    if (await ensureDkimKey(docker, config, domain)) made.push(domain);
+  }
+  if (made.length) await restartChasquid(docker, config, `new DKIM key for ${made.join(', ')}`, progress);
+  return made;
+}
+
+export async function delDomain(
+  docker: Engine, config: Config, input: string, usersOf: (domain: string) => Promise<string[]>, options: { force?: boolean }, progress: Progress,
+): Promise<{ domain: string; removedUsers: string[] }> {
+  const domain = normalizeDomain(input);
+  if (domain === config.domain) throw new UsageError(`${domain} is MAIL_DOMAIN, the main domain: change MAIL_DOMAIN in .env instead`);
+  if (!(await listDomains(docker, config)).includes(domain)) throw new UsageError(`${domain} is not a domain of this server (see \`mailctl list-domains\`)`);
+  const users = await usersOf(domain);
+  if (users.length && !options.force) {
+    throw new UsageError(`${domain} still has ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', ...' : ''}): remove them first, or add --force`);
+  }
+  const chasquid = await runningService(docker, config, 'chasquid');
+  const removed = await execIn(chasquid, ['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
+  if (removed.exitCode !== 0) throw new OperationalError(`removing domain ${domain} failed: ${removed.stderr.trim()}`);
+  await restartChasquid(docker, config, `domain ${domain} removed`, progress);
+  return { domain, removedUsers: users };
+}
