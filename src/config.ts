@@ -38,7 +38,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -69,6 +69,8 @@ export interface Config {
   readonly dockerSocket: string;
   /** DKIM selector of new keys: <selector>._domainkey.<domain>. */
   readonly dkimSelector: string;
+  /** Optional filters, as the how-to's "Optional software". */
+  readonly filters: { readonly spamassassin: boolean; readonly clamav: boolean };
   readonly debug: boolean;
 }
 
@@ -84,6 +86,9 @@ export interface LoadOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
 }
+
+const ON_OFF = /^(on|off|true|false|yes|no|1|0)$/i;
+const onOff = (value?: string) => /^(on|true|yes|1)$/i.test(value ?? '');
 
 /** Read `.env` + environment and build the Config, or throw one UsageError listing every problem. */
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -167,6 +172,9 @@ export function buildConfig(
   const dns = (raw.MAIL_DNS ?? '').split(/[\s,]+/).filter(Boolean);
   for (const ip of dns) if (!isIPv4(ip) && !isIPv6(ip)) problems.push(`MAIL_DNS "${ip}" is not an IP address: list resolver addresses, e.g. MAIL_DNS=192.0.2.53,192.0.2.54`);
 
+  for (const key of ['SPAMASSASSIN', 'CLAMAV'] as const) {
+    if (raw[key] !== undefined && !ON_OFF.test(raw[key]!)) problems.push(`${key} "${raw[key]}" is not on or off`);
+  }
   if (raw.DKIM_SELECTOR && !/^[a-z0-9][a-z0-9-]{0,62}$/i.test(raw.DKIM_SELECTOR)) {
     problems.push(`DKIM_SELECTOR "${raw.DKIM_SELECTOR}" is not a DNS label: use letters, digits and "-" (e.g. mail or 2026)`);
   }
@@ -199,6 +207,7 @@ export function buildConfig(
     imagesDir: resolve(where.siteDir, raw.MAILCTL_IMAGES_DIR ?? IMAGES_DIR),
     dockerSocket: raw.MAILCTL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     dkimSelector: raw.DKIM_SELECTOR ?? 'mail',
+    filters: Object.freeze({ spamassassin: onOff(raw.SPAMASSASSIN), clamav: onOff(raw.CLAMAV) }),
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

@@ -8,9 +8,10 @@ import {
 } from '../layout.js';
 import { renderChasquidConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
+import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import type { PortSpec, ServiceSpec } from './types.js';
 
-export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy';
+export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav';
 
 export interface SpecInputs {
   /** Image references by service (from the build). */
@@ -47,6 +48,7 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 }
 
 export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
+  const hook = renderPostDataHook(filtersOf(config));
   return {
     ...base(config, 'chasquid', inputs.images.chasquid),
     mounts: [
@@ -59,8 +61,26 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { path: CHASQUID_CONF, content: renderChasquidConf(config), mode: 0o644 },
       // The main domain; more are added by add-user / add-domain on the volume.
       { path: `${CHASQUID_DOMAINS_DIR}/${config.domain}`, mode: 0o750, uid: CHASQUID_UID, gid: CHASQUID_GID },
+      ...(hook ? [{ path: HOOK_PATH, content: hook, mode: 0o755 }] : []),
     ],
   };
+}
+
+/** Where chasquid's hook finds the scanners: their containers, by name, on the stack's network. */
+export function filtersOf(config: Config): Filters {
+  return {
+    spamd: config.filters.spamassassin ? { host: containerName(config.project, 'spamassassin'), port: 783 } : undefined,
+    clamd: config.filters.clamav ? { host: containerName(config.project, 'clamav'), port: 3310 } : undefined,
+  };
+}
+
+export function spamassassinSpec(config: Config, inputs: SpecInputs): ServiceSpec {
+  return { ...base(config, 'spamassassin', inputs.images.spamassassin), mounts: [] };
+}
+
+export function clamavSpec(config: Config, inputs: SpecInputs): ServiceSpec {
+  // The signature database lives on a volume: freshclam's downloads survive a recreate.
+  return { ...base(config, 'clamav', inputs.images.clamav), mounts: [{ volume: volume(config, 'clamav-db'), target: '/var/lib/clamav' }] };
 }
 
 /** The Docker API proxy: the only holder of the engine's socket, scoped to this project. */
@@ -100,10 +120,16 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 export function stackSpecs(config: Config, inputs: SpecInputs): ServiceSpec[] {
   const specs = [dovecotSpec(config, inputs), chasquidSpec(config, inputs)];
   if (config.certMode === 'acme') specs.push(dockerProxySpec(config, inputs), certbotSpec(config, inputs));
+  if (config.filters.spamassassin) specs.push(spamassassinSpec(config, inputs));
+  if (config.filters.clamav) specs.push(clamavSpec(config, inputs));
   return specs;
 }
 
 /** The images a configuration needs. */
 export function neededImages(config: Config): StackService[] {
-  return config.certMode === 'acme' ? ['chasquid', 'dovecot', 'dockerproxy', 'certbot'] : ['chasquid', 'dovecot'];
+  const images: StackService[] = ['chasquid', 'dovecot'];
+  if (config.certMode === 'acme') images.push('dockerproxy', 'certbot');
+  if (config.filters.spamassassin) images.push('spamassassin');
+  if (config.filters.clamav) images.push('clamav');
+  return images;
 }

@@ -11,9 +11,14 @@ import type { Progress } from '../progress.js';
 
 export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
 const TIMEOUT_MS = 120_000;
+/** clamd cannot start before freshclam's first download of the signatures (hundreds of MB). */
+const SLOW_START_MS: Record<string, number> = { clamav: 900_000 };
 
 export async function waitHealthy(docker: Engine, names: readonly string[], progress: Progress, timeoutMs = TIMEOUT_MS): Promise<void> {
-  await Promise.all(names.map((name) => waitOne(docker, name, progress, timeoutMs)));
+  await Promise.all(names.map((name) => {
+    const slow = Object.entries(SLOW_START_MS).find(([service]) => name.endsWith(`-${service}`))?.[1];
+    return waitOne(docker, name, progress, Math.max(timeoutMs, slow ?? 0));
+  }));
 }
 
 async function waitOne(docker: Engine, name: string, progress: Progress, timeoutMs: number): Promise<void> {
@@ -22,7 +27,7 @@ async function waitOne(docker: Engine, name: string, progress: Progress, timeout
   while (Date.now() - started < timeoutMs) {
     const health = await healthOf(docker, name);
     if (!health) throw new OperationalError(`${name} disappeared while starting`);
-    if (health.state === 'exited' || health.state === 'dead') {
+    if (health.state === 'exited' || health.state === 'dead' || health.state === 'restarting') {
       throw new OperationalError(`${name} stopped while starting (${health.state}); its last log lines:`, await logTail(docker, name));
     }
     if (health.health === 'healthy') break;

@@ -30,6 +30,7 @@ export interface StackStatus {
   /** ...and the one chasquid really serves on its submission-over-TLS port. */
   served?: CertSummary;
   certMode: string;
+  filters: { spamassassin: boolean; clamav: boolean };
   /** acme: the sidecar's last successful run and last error. */
   acme?: { lastSuccess?: string; lastError?: string };
   users?: number;
@@ -65,6 +66,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
     hostname: config.hostname,
     services,
     certMode: config.certMode,
+    filters: { ...config.filters },
     certificate: pem ? summarizeCertificate(pem) : undefined,
     served: isUp('chasquid') ? await servedCertificate(localAddress(config.bind), config.ports.submissions, config.hostname) : undefined,
     acme: isUp('certbot') ? await sidecarState(docker, config) : undefined,

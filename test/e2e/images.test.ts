@@ -11,6 +11,7 @@ import { buildImages, type BuiltImage } from '../../src/build.js';
 import { loadConfig } from '../../src/config.js';
 import { connectEngine } from '../../src/docker/engine.js';
 import { LABEL } from '../../src/labels.js';
+import { SERVICES } from '../../src/images.js';
 import { createProgress } from '../../src/progress.js';
 import { docker, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv } from '../helpers/e2e.js';
 
@@ -42,7 +43,7 @@ test.serial('build: base image present (pulled or bootstrapped), every image bui
   const built = await buildImages(await connectEngine(), config, {}, createProgress(process.stderr));
   t.log(`first build in this run: ${((Date.now() - started) / 1000).toFixed(1)}s (${built.filter((b) => b.built).length} built)`);
   images = Object.fromEntries(built.map((b) => [b.name, b]));
-  t.deepEqual(Object.keys(images), ['chasquid', 'dovecot', 'certbot', 'dockerproxy']);
+  t.deepEqual(Object.keys(images), [...SERVICES]);
   for (const image of built) {
     const info = await docker.getImage(image.ref).inspect();
     t.is(info.Config.Labels?.[LABEL.managed], 'true');
@@ -59,7 +60,7 @@ test.serial('a second build with nothing changed builds nothing, within seconds'
   const seconds = (Date.now() - started) / 1000;
   t.is(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout) as BuiltImage[];
-  t.deepEqual(result.map((i) => [i.name, i.built]), [['chasquid', false], ['dovecot', false], ['certbot', false], ['dockerproxy', false]]);
+  t.deepEqual(result.map((i) => [i.name, i.built]), SERVICES.map((s) => [s, false]));
   t.log(`warm build (CLI, including process start): ${seconds.toFixed(2)}s`);
   t.true(seconds < 10);
 });

@@ -81,6 +81,7 @@ function renderStatus(s: StackStatus): string {
   if (s.served && s.served.serial !== s.certificate?.serial) lines.push(`  served      ${cert(s.served)} (not yet the one above: restart pending)`);
   if (s.acme?.lastSuccess) lines.push(`  acme        last success ${s.acme.lastSuccess}`);
   if (s.acme?.lastError) lines.push(`  acme        LAST ERROR ${s.acme.lastError.replace(/\n/g, ' | ')}`);
+  lines.push(`  filters     spamassassin ${s.filters.spamassassin ? 'on' : 'off'}, clamav ${s.filters.clamav ? 'on' : 'off'}`);
   if (s.users !== undefined) lines.push(`  users       ${s.users}`);
   if (s.domains !== undefined) lines.push(`  domains     ${s.domains.length} (${s.domains.join(', ')})`);
   return `${lines.join('\n')}\n`;
