@@ -7,6 +7,9 @@
   mailcheck count PROTO HOST USER           print the number of messages
   mailcheck login PROTO HOST USER           exit 0 if the login works
   mailcheck imap-plain-refused HOST USER    exit 0 if LOGIN without TLS is refused
+  mailcheck send N CONCURRENCY HOST PORT TO PREFIX
+                                            send N messages (Subject PREFIX-i) with
+                                            smtplib; print the numbers that got 250
   mailcheck probe SECONDS HOST:PORT...      greet each every 100 ms; print the
                                             longest window without a greeting
 
@@ -118,10 +121,44 @@ def probe(seconds, targets):
     return 0
 
 
+def send(n, concurrency, host, port, to, prefix):
+    """Each message on its own connection; a refused or broken session is just not counted."""
+    import json
+    import smtplib
+    import threading
+    accepted, lock, next_i = [], threading.Lock(), [0]
+
+    def worker():
+        while True:
+            with lock:
+                i = next_i[0]
+                next_i[0] += 1
+            if i >= n:
+                return
+            body = f"From: load@sender.test\r\nTo: {to}\r\nSubject: {prefix}-{i}\r\n\r\nmessage {i}\r\n"
+            try:
+                with smtplib.SMTP(host, int(port), timeout=30) as s:
+                    s.sendmail("load@sender.test", [to], body)
+                with lock:
+                    accepted.append(i)
+            except (OSError, smtplib.SMTPException):
+                pass
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(sorted(accepted)))
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     cmd = sys.argv[1]
+    if cmd == "send":
+        return send(int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:8])
     if cmd == "probe":
         return probe(float(sys.argv[2]), sys.argv[3:])
     password = sys.stdin.readline().rstrip("\n")

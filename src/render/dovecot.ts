@@ -69,6 +69,10 @@ service lmtp {
 ${chasquidListener('lmtp-chasquid', LMTP_SOCKET)}
 }
 
+# dovecot 2.4 defers (451) an 11th concurrent delivery to one user; chasquid
+# then retries only after a backoff. A burst to one mailbox is normal here.
+lmtp_user_concurrency_limit = 64
+
 service imap-login {
   inet_listener imap {
     port = 143

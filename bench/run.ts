@@ -1,0 +1,251 @@
+/**
+ * `npm run bench` / `make bench`: measures on the local engine and writes
+ * BENCHMARKS.md. Numbers live here and in that file, never in timed tests.
+ *
+ *   BENCH_MESSAGES (2000)  BENCH_CONCURRENCY (16)  BENCH_RUNS (3)  BENCH_COLD_BUILD (1)
+ *
+ * - throughput: smtp-source (postfix) in the rig's tester, N messages of 1 KB
+ *   at concurrency C into port 25, from the first connection until the last
+ *   message is in the maildir; mailctl's stack against a baseline of the same
+ *   Debian chasquid + dovecot in one container on the host's network (the
+ *   how-to's single box).
+ * - no-op `up`, cold and warm `build`, image sizes, container memory.
+ * - restart gap: a forced certificate renewal (restarts chasquid and dovecot)
+ *   while a probe greets SMTP and IMAP every 100 ms.
+ * - fault under load: chasquid SIGKILLed at a random moment during a load run
+ *   and started again; every message that got a 250 must be delivered.
+ */
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChasquidConf } from '../src/render/chasquid.js';
+import { renderDovecotConf } from '../src/render/dovecot.js';
+import { loadConfig } from '../src/config.js';
+import { ensureLocalCa } from '../src/certs/selfsigned.js';
+import { docker, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../test/helpers/e2e.js';
+
+/** The CLI as users run it: the compiled bin (make bench builds it first). */
+const mailctl = (cwd: string, args: string[], stdin?: string) => run(process.execPath, [join(ROOT, 'bin/mailctl.js'), ...args], { cwd, stdin });
+
+const N = Number(process.env.BENCH_MESSAGES ?? 2000);
+const C = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const COLD = (process.env.BENCH_COLD_BUILD ?? '1') === '1';
+const PROJECT = 'mcbench';
+const DNS_IP = '172.29.60.53';
+const BASELINE = 'mcbench-baseline';
+const BASELINE_SMTP = 10025;
+const USER = 'bench@example.test';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+function must(r: RunResult, what: string): RunResult {
+  if (r.code !== 0) throw new Error(`${what} failed: ${show(r)}`);
+  return r;
+}
+
+const site = siteWithEnv({
+  MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
+  MAIL_SUBNET: '172.29.60.0/24', MAIL_DNS: DNS_IP, ...portsFrom(28000),
+});
+const composeEnv = { STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT), COMPOSE_PROJECT_NAME: `${PROJECT}-rig` };
+const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
+const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e9, value];
+}
+
+async function maildirCount(container: string): Promise<number> {
+  const r = await run('docker', ['exec', container, 'sh', '-c', `find /var/mail/example.test/bench/Maildir/new /var/mail/example.test/bench/Maildir/cur -type f 2>/dev/null | wc -l`]);
+  return Number(r.stdout.trim() || 0);
+}
+
+async function clearMaildir(container: string): Promise<void> {
+  await run('docker', ['exec', container, 'sh', '-c', 'rm -rf /var/mail/example.test/bench/Maildir']);
+}
+
+/** smtp-source into host:port; seconds from start until `expected` messages are in the maildir. */
+async function throughputRun(host: string, port: number, dovecot: string): Promise<number> {
+  await clearMaildir(dovecot);
+  const [seconds] = await timed(async () => {
+    must(await tester(['smtp-source', '-s', String(C), '-m', String(N), '-l', '1024', '-f', 'load@sender.test', '-t', USER, `${host}:${port}`]), 'smtp-source');
+    const deadline = Date.now() + 600_000;
+    while ((await maildirCount(dovecot)) < N) {
+      if (Date.now() > deadline) throw new Error('messages did not all arrive within 10 minutes');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  return N / seconds;
+}
+
+/** The how-to's single box: chasquid and dovecot from the same packages, one container, host network. */
+async function startBaseline(): Promise<void> {
+  const config = loadConfig({ cwd: site, env: {} });
+  const ctx = mkdtempSync(join(tmpdir(), 'mailctl-baseline-'));
+  const ca = ensureLocalCa(join(ctx, 'ca'), 'baseline', config.hostname);
+  mkdirSync(join(ctx, 'certs'));
+  writeFileSync(join(ctx, 'certs', 'fullchain.pem'), ca.server.certPem);
+  writeFileSync(join(ctx, 'certs', 'privkey.pem'), ca.server.keyPem);
+  writeFileSync(join(ctx, 'chasquid.conf'), renderChasquidConf(config)
+    .replace('smtp_address: ":25"', `smtp_address: ":${BASELINE_SMTP}"`)
+    .replace('submission_address: ":587"', 'submission_address: "127.0.0.1:10587"')
+    .replace('submission_over_tls_address: ":465"', 'submission_over_tls_address: "127.0.0.1:10465"'));
+  // Only LMTP and auth are needed for the load; no IMAP/POP3 ports taken on the host.
+  writeFileSync(join(ctx, 'dovecot.conf'), renderDovecotConf(config)
+    .replace('protocols = imap pop3 lmtp', 'protocols = lmtp')
+    .replace(/service imap-login \{[^]*$/, ''));
+  writeFileSync(join(ctx, 'start'), `#!/bin/bash
+set -e
+printf '%s:%s::::::\\n' '${USER}' "$(printf 'bench-pass-1\\nbench-pass-1\\n' | doveadm pw -s ARGON2ID)" > /etc/mailctl/users/passwd
+mkdir -p /var/lib/chasquid/domains/example.test && chown -R chasquid: /var/lib/chasquid
+dovecot
+exec setpriv --reuid=chasquid --regid=chasquid --init-groups chasquid -config_dir=/etc/chasquid
+`);
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM debian:trixie-slim
+RUN groupadd --system --gid 2500 chasquid && useradd --system --uid 2500 --gid 2500 --home-dir /var/lib/chasquid chasquid \\
+ && groupadd --system --gid 5000 vmail && useradd --system --uid 5000 --gid 5000 --home-dir /var/mail vmail
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chasquid dovecot-core dovecot-imapd dovecot-lmtpd ca-certificates \\
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/dovecot/conf.d /etc/chasquid/hooks/post-data /etc/chasquid/domains \\
+ && ln -s /var/lib/chasquid/domains /etc/chasquid/domains && mkdir -p /etc/mailctl/users /run/mailctl /etc/chasquid/certs/${config.hostname} /etc/mailctl/certs/${config.hostname} \\
+ && chown vmail: /var/mail
+COPY chasquid.conf /etc/chasquid/chasquid.conf
+COPY dovecot.conf /etc/dovecot/dovecot.conf
+COPY certs/ /etc/chasquid/certs/${config.hostname}/
+COPY certs/ /etc/mailctl/certs/${config.hostname}/
+COPY start /start
+RUN chmod 755 /start && chgrp -R chasquid /etc/chasquid/certs && chmod -R g+r /etc/chasquid/certs
+CMD ["/start"]
+`);
+  must(await run('docker', ['build', '-q', '-t', 'mailctl-bench/baseline', ctx]), 'baseline build');
+  await docker.getContainer(BASELINE).remove({ force: true }).catch(() => {});
+  writeFileSync(join(ctx, 'resolv.conf'), `nameserver ${DNS_IP}\n`);
+  must(await run('docker', ['run', '-d', '--name', BASELINE, '--network', 'host', '-v', `${join(ctx, 'resolv.conf')}:/etc/resolv.conf:ro`, 'mailctl-bench/baseline']), 'baseline run');
+  for (let i = 0; i < 100; i++) {
+    if ((await tester(['bash', '-c', `exec 3<>/dev/tcp/${await gateway()}/${BASELINE_SMTP} && head -c3 <&3`])).stdout.startsWith('220')) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('baseline did not answer');
+}
+
+/** The host as the tester sees it: its network's gateway. */
+async function gateway(): Promise<string> {
+  const net = await docker.getNetwork(`${PROJECT}-net`).inspect();
+  return net.IPAM?.Config?.[0]?.Gateway ?? '172.29.60.1';
+}
+
+async function memMiB(name: string): Promise<number> {
+  const stats = await docker.getContainer(name).stats({ stream: false });
+  return Math.round((stats.memory_stats.usage - (stats.memory_stats.stats?.cache ?? 0)) / 2 ** 20);
+}
+
+async function main(): Promise<void> {
+  const rows: [string, string][] = [];
+  const add = (k: string, v: string) => { rows.push([k, v]); log(`${k}: ${v}`); };
+  await removeProject(PROJECT);
+
+  // Build: cold (no cache) and warm (nothing changed).
+  if (COLD) {
+    const [cold] = await timed(async () => must(await mailctl(site, ['build', '--no-cache']), 'cold build'));
+    add('build, cold (all images, --no-cache)', `${cold.toFixed(1)} s`);
+  }
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) warm.push((await timed(async () => must(await mailctl(site, ['build']), 'warm build')))[0]);
+  add('build, nothing changed (median of 5, CLI process included)', `${median(warm).toFixed(2)} s`);
+
+  const [firstUp] = await timed(async () => must(await mailctl(site, ['up']), 'up'));
+  add('up, first (images built, volumes new)', `${firstUp.toFixed(1)} s`);
+  const noop: number[] = [];
+  for (let i = 0; i < 5; i++) noop.push((await timed(async () => must(await mailctl(site, ['up']), 'no-op up')))[0]);
+  add('up, nothing changed (median of 5, CLI process included)', `${median(noop).toFixed(2)} s`);
+  add('no-op `docker-compose up -d` on `mailctl compose` output', 'not measured: `mailctl compose` does not exist yet');
+
+  for (const name of ['chasquid', 'dovecot']) add(`memory after start: ${name}`, `${await memMiB(`${PROJECT}-${name}`)} MiB`);
+  const images = JSON.parse(must(await mailctl(site, ['build', '--json']), 'build --json').stdout) as { name: string; ref: string }[];
+  for (const image of images) add(`image size: ${image.name}`, `${Math.round((await docker.getImage(image.ref).inspect()).Size / 1e6)} MB`);
+
+  must(await compose(['up', '-d', '--build', 'dns', 'tester']), 'rig');
+  must(await mailctl(site, ['add-user', USER, '--password-stdin'], 'bench-pass-1\n'), 'add-user');
+  await startBaseline();
+
+  const ours: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ours.push(await throughputRun(`${PROJECT}-chasquid`, 25, `${PROJECT}-dovecot`));
+    base.push(await throughputRun(await gateway(), BASELINE_SMTP, BASELINE));
+    log(`run ${i + 1}: mailctl ${ours[i].toFixed(1)} msg/s, baseline ${base[i].toFixed(1)} msg/s`);
+  }
+  add(`throughput, mailctl (${N} x 1 KB, ${C} sessions, median of ${RUNS})`, `${median(ours).toFixed(1)} msg/s`);
+  add(`throughput, baseline: one container, host network (median of ${RUNS})`, `${median(base).toFixed(1)} msg/s`);
+  const ratio = median(ours) / median(base);
+  add('throughput ratio (mailctl/baseline)', ratio.toFixed(2));
+  for (const name of ['chasquid', 'dovecot']) add(`memory after throughput: ${name}`, `${await memMiB(`${PROJECT}-${name}`)} MiB`);
+  // Temporary failures make chasquid retry later and stretch a run: count them, show a few.
+  for (const name of [`${PROJECT}-chasquid`, `${PROJECT}-dovecot`, BASELINE]) {
+    const text = (await run('docker', ['logs', name])).stdout + (await run('docker', ['logs', name])).stderr;
+    const errors = text.split('\n').filter((l) => /error|fail|temporar/i.test(l));
+    add(`log lines with errors during the runs: ${name}`, String(errors.length));
+    for (const line of errors.slice(0, 3)) log(`  ${line.slice(0, 240)}`);
+  }
+  await docker.getContainer(BASELINE).remove({ force: true });
+
+  // Restart gap during a forced renewal (selfsigned: a new certificate, both daemons restarted).
+  const probe = tester(['mailcheck', 'probe', '25', `${PROJECT}-chasquid:25`, `${PROJECT}-dovecot:143`]);
+  await new Promise((r) => setTimeout(r, 2000));
+  must(await mailctl(site, ['renew', '--force']), 'renew');
+  const gaps = JSON.parse((await probe).stdout);
+  add('restart gap during `renew --force`: SMTP 25', `${gaps[`${PROJECT}-chasquid:25`].longest_ms} ms refused`);
+  add('restart gap during `renew --force`: IMAP 143', `${gaps[`${PROJECT}-dovecot:143`].longest_ms} ms refused`);
+
+  // Fault under load: SIGKILL chasquid at a random moment, start it again.
+  await clearMaildir(`${PROJECT}-dovecot`);
+  const prefix = `fault${Date.now()}`;
+  const load = tester(['mailcheck', 'send', String(Math.min(N, 600)), String(C), `${PROJECT}-chasquid`, '25', USER, prefix]);
+  const killAt = 2000 + Math.floor(Math.random() * 4000);
+  await new Promise((r) => setTimeout(r, killAt));
+  await docker.getContainer(`${PROJECT}-chasquid`).kill({ signal: 'SIGKILL' });
+  await docker.getContainer(`${PROJECT}-chasquid`).start().catch(() => {});
+  const accepted = JSON.parse(must(await load, 'fault load').stdout) as number[];
+  const deadline = Date.now() + 180_000;
+  let subjects: string[] = [];
+  while (Date.now() < deadline) {
+    const r = await run('docker', ['exec', `${PROJECT}-dovecot`, 'sh', '-c', `grep -h '^Subject: ${prefix}-' -r /var/mail/example.test/bench/Maildir 2>/dev/null || true`]);
+    subjects = r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^Subject: /, '').trim());
+    if (accepted.every((i) => subjects.includes(`${prefix}-${i}`))) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const lost = accepted.filter((i) => !subjects.includes(`${prefix}-${i}`));
+  const duplicates = subjects.length - new Set(subjects).size;
+  add('fault under load: chasquid SIGKILLed at', `${(killAt / 1000).toFixed(1)} s into a ${Math.min(N, 600)}-message run`);
+  add('fault under load: accepted (250) / delivered / lost / duplicates', `${accepted.length} / ${accepted.length - lost.length} / ${lost.length} / ${duplicates}`);
+
+  await compose(['down', '--volumes', '--remove-orphans']);
+  await removeProject(PROJECT);
+
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
+  const table = ['| measurement | result |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  const md = `# Benchmarks
+
+Machine: ${machine}. Date: ${new Date().toISOString()}.
+Reproduce: \`make bench\` (or \`npm run bench\`; BENCH_MESSAGES=${N} BENCH_CONCURRENCY=${C} BENCH_RUNS=${RUNS}).
+
+throughput ratio (mailctl/baseline): ${ratio.toFixed(2)}
+
+${table}
+
+The baseline is the how-to's single box: the same Debian chasquid and dovecot
+packages with the same generated configuration, in one container on the host's
+network; the load comes from postfix's \`smtp-source\` in the test rig's tester.
+`;
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);
+  process.stdout.write(`${table}\n\nthroughput ratio (mailctl/baseline): ${ratio.toFixed(2)}\n`);
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+  await docker.getContainer(BASELINE).remove({ force: true }).catch(() => {});
+  process.exitCode = 1;
+});
