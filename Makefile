@@ -30,10 +30,12 @@ down: install
 	./bin/mailctl.js down
 
 test: install engine test-tools
+	npx tsc -p tsconfig.test.json
 	npx ava test/unit
 	npx ava --serial --concurrency=1 test/e2e
 
 test-unit: install
+	npx tsc -p tsconfig.test.json
 	npx ava test/unit
 
 test-e2e: install engine test-tools

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest6';
 const DNS_IP = '172.29.56.53';
@@ -20,10 +20,7 @@ const site = siteWithEnv({
   MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
   MAIL_IPV4: '198.51.100.7', MAIL_SUBNET: '172.29.56.0/24', MAIL_DNS: DNS_IP, DKIM_SELECTOR: 'sel1', ...portsFrom(24000),
 });
-const composeEnv = { STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT), DNS_ZONE_DIR: zoneDir, COMPOSE_PROJECT_NAME: `${PROJECT}-rig` };
-const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
-const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
-const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT), DNS_ZONE_DIR: zoneDir });
 const cli = (args: string[], stdin?: string) => mailctl(site, args, stdin, { MAILCTL_DEBUG: '' });
 const passwdFile = async () => (await run('docker', ['exec', DOVECOT, 'cat', '/etc/mailctl/users/passwd'])).stdout;
 const startedAt = async (name: string) => (await docker.getContainer(name).inspect()).State.StartedAt;

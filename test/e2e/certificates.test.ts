@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/certs/selfsigned.js';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest4';
 const OTHER = 'mctest4-other';
@@ -41,13 +41,7 @@ const site = siteWithEnv({
   MAIL_SUBNET: '172.29.54.0/24', MAIL_DNS: DNS_IP, ...portsFrom(22000),
 });
 mkdirSync(join(site, 'certs', PROJECT), { recursive: true });
-const composeEnv = {
-  STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT),
-  PEBBLE_TLS_DIR: tls.dir, COMPOSE_PROJECT_NAME: `${PROJECT}-rig`,
-};
-const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
-const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
-const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT), PEBBLE_TLS_DIR: tls.dir });
 
 /** The serial served on host:port (STARTTLS where given), verified against pebble's root and MAIL_HOSTNAME. */
 async function servedSerial(host: string, port: number, starttls?: string): Promise<{ ok: boolean; serial: string; out: string }> {

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest8';
 const DNS_IP = '172.29.59.53';
@@ -22,10 +22,7 @@ const env = {
   MAIL_SUBNET: '172.29.59.0/24', MAIL_DNS: DNS_IP, SPAMASSASSIN: 'on', CLAMAV: 'on', ...portsFrom(27000),
 };
 const site = siteWithEnv(env);
-const composeEnv = { STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT), COMPOSE_PROJECT_NAME: `${PROJECT}-rig` };
-const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
-const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
-const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT) });
 const swaks = (subject: string, extra: string[] = []) =>
   tester(['swaks', '--timeout', '90', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'u@example.test', '--header', `Subject: ${subject}`, ...extra]);
 /** The server's answer to the end of DATA. */

@@ -16,7 +16,6 @@ import { createProgress } from '../../src/progress.js';
 import { docker, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest2';
-const quiet = createProgress(process.stderr, true);
 let images: Record<string, BuiltImage> = {};
 
 test.before(async () => {

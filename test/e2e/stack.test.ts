@@ -5,10 +5,9 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { dumpLogs, docker, mailctl, portsFrom, removeProject, run, ROOT, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+import { dumpLogs, docker, mailctl, portsFrom, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest3';
-const RIG = `${PROJECT}-rig`;
 const SUBNET = '172.29.53.0/24';
 const DNS_IP = '172.29.53.53';
 const DOMAIN = 'example.test';
@@ -21,11 +20,8 @@ const site = siteWithEnv({
   MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
   MAIL_SUBNET: SUBNET, MAIL_DNS: DNS_IP, ...portsFrom(20000),
 });
-const composeEnv = { STACK_NETWORK: `${PROJECT}-net`, RIG_DNS_IP: DNS_IP, CA_DIR: join(site, 'certs', PROJECT), COMPOSE_PROJECT_NAME: RIG };
-const compose = (args: string[]) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), ...args], { env: composeEnv });
-const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', join(ROOT, 'compose/docker-compose.yml'), 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
+const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT) });
 const swaks = (args: string[]) => tester(['swaks', '--timeout', '20', ...args]);
-const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 async function mustMailctl(args: string[], stdin?: string): Promise<RunResult> {
   const r = await mailctl(site, args, stdin);

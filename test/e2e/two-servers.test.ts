@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../helpers/e2e.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, ROOT, run, show, siteWithEnv } from '../helpers/e2e.js';
 
 const A = { project: 'mctest7a', domain: 'one.test', subnet: '172.29.57', ports: 25000 };
 const B = { project: 'mctest7b', domain: 'two.test', subnet: '172.29.58', ports: 26000 };
@@ -17,7 +17,6 @@ const RIG_LABEL = 'dev.mailctl.project=mctest7-rig';
 const DNS = 'mctest7-dns';
 const TESTER = 'mctest7-tester';
 const zoneDir = mkdtempSync(join(tmpdir(), 'mailctl-zone2-'));
-const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 const sites = Object.fromEntries([A, B].map((s) => [s.project, siteWithEnv({
   MAIL_DOMAIN: s.domain, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: s.project, MAIL_BIND: '127.0.0.1',

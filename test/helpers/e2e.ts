@@ -74,3 +74,15 @@ export async function removeProject(project: string): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The compose rig (compose/) next to one stack: docker-compose calls, and commands in its tester. */
+export function rig(env: { project: string; dnsIp: string; caDir: string } & Record<string, string>) {
+  const { project, dnsIp, caDir, ...extra } = env;
+  const composeEnv = { STACK_NETWORK: `${project}-net`, RIG_DNS_IP: dnsIp, CA_DIR: caDir, COMPOSE_PROJECT_NAME: `${project}-rig`, ...extra };
+  const file = join(ROOT, 'compose/docker-compose.yml');
+  const compose = (args: string[]) => run('docker-compose', ['-f', file, ...args], { env: composeEnv });
+  const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', file, 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });
+  return { compose, tester };
+}
+
+export const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
