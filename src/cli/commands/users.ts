@@ -19,19 +19,38 @@ function action<A extends any[]>(
   run: (docker: Engine, config: Config, progress: Progress, ...args: A) => Promise<{ json: unknown; text: string }>,
   // Checks the arguments before connecting (a bad address never reaches the engine).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  prepare?: (...args: any[]) => void,
+  prepare?: (...args: any[]) => void | Promise<void>,
 ) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const opts = args[args.length - 2] as JsonOpt;
     const config = configFor(command, context);
-    prepare?.(...(args as string[]));
+    await prepare?.(...(args as string[]));
     const progress = createProgress(context.stderr, opts.json);
     const result = await run(await connectEngine(), config, progress, ...(args as A));
     progress.stop();
     if (opts.json) printJson(context, result.json);
     else if (result.text) context.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
   };
+}
+
+/**
+ * An action that needs a new password: the address is checked first, then the
+ * password is read (prompt or --password-stdin), before the engine is touched.
+ */
+function passwordAction(
+  context: CliContext,
+  run: (docker: Engine, config: Config, progress: Progress, address: string, password: string) => Promise<{ json: unknown; text: string }>,
+) {
+  let password = '';
+  return action(
+    context,
+    (docker, config, progress, address: string) => run(docker, config, progress, address, password),
+    async (address: string, opts: { passwordStdin?: boolean }) => {
+      parseAddress(address);
+      password = await newPassword(context, opts.passwordStdin ?? false);
+    },
+  );
 }
 
 export function register(program: Command, context: CliContext): void {
@@ -41,15 +60,10 @@ export function register(program: Command, context: CliContext): void {
     .argument('<address>', 'the account, e.g. alice@example.com')
     .option('--password-stdin', 'read the password from stdin (one line)')
     .option('--json', 'print the result as JSON')
-    .action(async (address: string, opts: { passwordStdin?: boolean } & JsonOpt, command: Command) => {
-      configFor(command, context);
-      parseAddress(address); // a bad address fails before asking for a password
-      const password = await newPassword(context, opts.passwordStdin ?? false);
-      await action(context, async (docker, config, progress) => {
-        const r = await addUser(docker, config, address, password, progress);
-        return { json: r, text: `added ${r.address}${r.domainAdded ? ' (and its new domain)' : ''}` };
-      })(opts, command);
-    });
+    .action(passwordAction(context, async (docker, config, progress, address, password) => {
+      const r = await addUser(docker, config, address, password, progress);
+      return { json: r, text: `added ${r.address}${r.domainAdded ? ' (and its new domain)' : ''}` };
+    }));
 
   program
     .command('passwd')
@@ -57,15 +71,10 @@ export function register(program: Command, context: CliContext): void {
     .argument('<address>', 'the account')
     .option('--password-stdin', 'read the new password from stdin (one line)')
     .option('--json', 'print the result as JSON')
-    .action(async (address: string, opts: { passwordStdin?: boolean } & JsonOpt, command: Command) => {
-      configFor(command, context);
-      parseAddress(address);
-      const password = await newPassword(context, opts.passwordStdin ?? false);
-      await action(context, async (docker, config) => {
-        const a = await changePassword(docker, config, address, password);
-        return { json: { address: a }, text: `changed the password of ${a}` };
-      })(opts, command);
-    });
+    .action(passwordAction(context, async (docker, config, _p, address, password) => {
+      const a = await changePassword(docker, config, address, password);
+      return { json: { address: a }, text: `changed the password of ${a}` };
+    }));
 
   program
     .command('del-user')
