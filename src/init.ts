@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildConfig, type Config, type CertMode, LETSENCRYPT } from './config.js';
-import { writeAtomic } from './certs/selfsigned.js';
+import { writeAtomic } from './files.js';
 import { UsageError } from './errors.js';
 
 export interface InitAnswers {

@@ -4,7 +4,8 @@
  * Node's crypto; node-forge writes the X.509 structures Node cannot.
  */
 import { generateKeyPairSync, X509Certificate, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeAtomic } from '../files.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -73,13 +74,6 @@ export function issueCertificate(req: Issue): string {
   const signer = forge.pki.privateKeyFromPem(req.issuer?.keyPem ?? req.keyPem);
   cert.sign(signer as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
-}
-
-/** Write a file by temp name + rename, so a crash never leaves half of it. */
-export function writeAtomic(path: string, content: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode });
-  renameSync(tmp, path);
 }
 
 /** True when `certPem` names `hostname`, was signed by `caPem`, and is not due for renewal. */

@@ -4,16 +4,10 @@
  * error). User errors print one line; stacks only with MAILCTL_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { version } from '../version.js';
 import { registerCommands } from './commands/index.js';
 import type { CliContext } from './context.js';
-
-export function version(): string {
-  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('mailctl')

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { connectEngine } from '../../docker/engine.js';
+import { backup } from '../../ops/backup.js';
+import { readBackup, restore, restoreEnvFile } from '../../ops/restore.js';
+import { createProgress } from '../../progress.js';
+import { configFor, printJson, type CliContext } from '../context.js';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('backup')
+    .description('write one archive of all data: mail, users, queue, DKIM keys, certificates, configuration')
+    .argument('<file>', 'the archive to write (a .tar.gz; it holds keys: keep it private)')
+    .option('--force', 'replace FILE if it exists')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { force?: boolean; json?: boolean }, command: Command) => {
+      const config = configFor(command, context);
+      const progress = createProgress(context.stderr, opts.json);
+      const result = await backup(await connectEngine(), config, resolve(context.cwd, file), opts, progress);
+      if (opts.json) return printJson(context, result);
+      context.stdout.write(`${result.file}: ${(result.bytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(1)} s ` +
+        `(${result.volumes.join(', ')}; mail paused ${result.pausedSeconds.toFixed(1)} s)\n`);
+    });
+
+  program
+    .command('restore')
+    .description('bring a backup back into this stack (same or another project name), then start it')
+    .argument('<file>', 'an archive made by `mailctl backup`')
+    .option('--force', 'replace the data of a stack that already has users or mail')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { force?: boolean; json?: boolean }, command: Command) => {
+      const path = resolve(context.cwd, file);
+      const contents = await readBackup(path);
+      let config = configFor(command, context);
+      // A new host has no .env yet: the backup's configuration becomes it.
+      const envWritten = restoreEnvFile(contents, config);
+      if (envWritten) config = configFor(command, context);
+      const progress = createProgress(context.stderr, opts.json);
+      if (envWritten) progress.step(`wrote ${envWritten} from the backup`);
+      const result = await restore(await connectEngine(), config, path, contents, opts, progress);
+      if (opts.json) return printJson(context, { ...result, envWritten });
+      context.stdout.write(`restored ${result.fromProject} into ${result.project}: ${result.files} files, ${result.messages} messages ` +
+        `of ${result.users.length} mailboxes, in ${result.seconds.toFixed(1)} s\n`);
+    });
+}

@@ -1,0 +1,114 @@
+/**
+ * `mailctl backup FILE`: one archive of the stack's data and configuration.
+ *
+ * Consistency: the services that write the volumes (chasquid, dovecot, the
+ * certbot sidecar) are paused (cgroup freezer) while the archive is read.
+ * Nothing is refused meanwhile: the kernel still accepts connections, and
+ * they are answered when the services thaw. So the archive is one instant:
+ * every message is either in the queue, or in a Maildir (cur/ or new/, which
+ * dovecot fills only by rename), or both if a delivery was in flight; the
+ * restore then delivers it again rather than lose it.
+ */
+import { createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { buildImages } from '../build.js';
+import { localCaDir, manualCertDir } from '../certs/source.js';
+import type { Config } from '../config.js';
+import { putFiles } from '../docker/archive.js';
+import { observeProject } from '../docker/containers.js';
+import { orAbsent, type Engine } from '../docker/engine.js';
+import { withHelper } from '../docker/helper.js';
+import { OperationalError, UsageError } from '../errors.js';
+import { volumeName, type VolumeName } from '../layout.js';
+import type { Progress } from '../progress.js';
+import type { FileSpec } from '../spec/types.js';
+import { BACKUP_FORMAT, BACKUP_ROOT, DATA_VOLUMES, MANIFEST_PATH, sitePath, volumePath, type BackupManifest } from './manifest.js';
+import { version } from '../version.js';
+
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  seconds: number;
+  /** How long chasquid and dovecot were frozen. */
+  pausedSeconds: number;
+  volumes: VolumeName[];
+  site: string[];
+}
+
+/** Services that write the data volumes: frozen while the archive is read, chasquid first. */
+const WRITERS = ['chasquid', 'dovecot', 'certbot'];
+
+export async function backup(docker: Engine, config: Config, file: string, options: { force?: boolean }, progress: Progress): Promise<BackupResult> {
+  const started = Date.now();
+  if (existsSync(file) && !options.force) throw new UsageError(`${file} already exists: choose another name, or add --force to replace it`);
+  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) {
+    throw new UsageError(`${dirname(file)} is not a directory: create it first, or write the backup elsewhere`);
+  }
+  const volumes: VolumeName[] = [];
+  for (const role of DATA_VOLUMES) {
+    if (await orAbsent(docker.getVolume(volumeName(config.project, role)).inspect())) volumes.push(role);
+  }
+  if (!volumes.includes('mail') || !volumes.includes('users')) {
+    throw new UsageError(`${config.project} has no data volumes (${volumeName(config.project, 'mail')} is missing): check MAILCTL_PROJECT, or run \`mailctl up\` first`);
+  }
+  const [helperImage] = await buildImages(docker, config, { names: ['dovecot'] }, progress);
+  const site = siteFiles(config);
+  const manifest: BackupManifest = {
+    format: BACKUP_FORMAT,
+    mailctlVersion: version(),
+    createdAt: new Date().toISOString(),
+    project: config.project,
+    domain: config.domain,
+    hostname: config.hostname,
+    volumes,
+    site: site.map((f) => f.path.slice(sitePath('').length)),
+  };
+
+  const tmp = `${file}.partial-${process.pid}`;
+  let pausedSeconds = 0;
+  const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
+  try {
+    await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
+      await putFiles(helper, [{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
+      const writers = (await observeProject(docker, config.project))
+        .filter((c) => c.state === 'running' && WRITERS.includes(c.service))
+        .sort((a, b) => WRITERS.indexOf(a.service) - WRITERS.indexOf(b.service));
+      progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the archive is read`);
+      const pausedAt = Date.now();
+      for (const w of writers) await docker.getContainer(w.id).pause();
+      try {
+        const archive = await helper.getArchive({ path: `/${BACKUP_ROOT}` });
+        // The key material inside (TLS, DKIM, the local CA) makes this a secret: owner-only.
+        await pipeline(archive, createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600 }));
+      } finally {
+        for (const w of writers.reverse()) await docker.getContainer(w.id).unpause().catch(() => {});
+        pausedSeconds = (Date.now() - pausedAt) / 1000;
+      }
+    });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if (err instanceof UsageError || err instanceof OperationalError) throw err;
+    throw new OperationalError(`backup of ${config.project} failed, nothing was written to ${file}: ${(err as Error).message}`);
+  }
+  progress.step(`wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; services paused ${pausedSeconds.toFixed(1)} s)`);
+  return { file, bytes: statSync(file).size, seconds: (Date.now() - started) / 1000, pausedSeconds, volumes, site: manifest.site };
+}
+
+/** The site's own files that are part of its configuration: .env and the certificate sources. */
+function siteFiles(config: Config): FileSpec[] {
+  const files: FileSpec[] = [];
+  if (!config.sandbox && existsSync(config.envFile)) files.push({ path: sitePath('.env'), content: readFileSync(config.envFile, 'utf8'), mode: 0o600 });
+  const dirs: [string, string][] = [['local-ca', localCaDir(config)], ['manual-cert', manualCertDir(config)]];
+  for (const [name, dir] of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = join(dir, entry.name);
+      files.push({ path: sitePath(`${name}/${entry.name}`), content: readFileSync(full, 'utf8'), mode: statSync(full).mode & 0o777 });
+    }
+  }
+  return files;
+}

@@ -1,0 +1,179 @@
+/**
+ * `mailctl restore FILE`: a backup back into a stack (the same project name
+ * or another one). The whole archive is read and checked before anything is
+ * touched, so a damaged file changes nothing. A stack that already has users
+ * or mail is only replaced when asked (--force).
+ */
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract } from 'tar-stream';
+import { buildImages } from '../build.js';
+import { localCaDir, manualCertDir } from '../certs/source.js';
+import type { Config } from '../config.js';
+import { ensureVolume, observeProject } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { execIn } from '../docker/exec.js';
+import { withHelper } from '../docker/helper.js';
+import { OperationalError, UsageError } from '../errors.js';
+import { writeAtomic } from '../files.js';
+import { volumeName, type VolumeName } from '../layout.js';
+import type { Progress } from '../progress.js';
+import { neededImages } from '../spec/services.js';
+import { up } from '../stack/up.js';
+import { maildirMessageOwner, MANIFEST_PATH, parseManifest, sitePath, volumeOfEntry, volumePath, type BackupManifest } from './manifest.js';
+
+export interface BackupContents {
+  manifest: BackupManifest;
+  /** Site files (.env, local CA, manual certificate) by their name under site/. */
+  site: Map<string, { content: Buffer; mode: number }>;
+  /** Regular files per volume. */
+  files: Partial<Record<VolumeName, number>>;
+  /** Messages per user ("user@domain"). */
+  messages: Record<string, number>;
+}
+
+/** Read the whole archive: its manifest, site files and a count of what it holds. Throws a UsageError for a bad file. */
+export async function readBackup(file: string): Promise<BackupContents> {
+  if (!existsSync(file)) throw new UsageError(`${file} does not exist: give the path of a file made by \`mailctl backup\``);
+  let manifestText: string | undefined;
+  const site = new Map<string, { content: Buffer; mode: number }>();
+  const files: Partial<Record<VolumeName, number>> = {};
+  const messages: Record<string, number> = {};
+  const unpack = extract();
+  unpack.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    const small = header.name === MANIFEST_PATH || header.name.startsWith(sitePath(''));
+    stream.on('data', (c) => { if (small) chunks.push(c as Buffer); });
+    stream.on('end', () => {
+      if (header.type === 'file') {
+        if (header.name === MANIFEST_PATH) manifestText = Buffer.concat(chunks).toString();
+        else if (small) site.set(header.name.slice(sitePath('').length), { content: Buffer.concat(chunks), mode: header.mode ?? 0o600 });
+        const role = volumeOfEntry(header.name);
+        if (role) files[role] = (files[role] ?? 0) + 1;
+        const owner = maildirMessageOwner(header.name);
+        if (owner) messages[owner] = (messages[owner] ?? 0) + 1;
+      }
+      next();
+    });
+    stream.resume();
+  });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), unpack);
+  } catch (err) {
+    throw new UsageError(`${file} is not a complete mailctl backup (${(err as Error).message}): nothing was changed`);
+  }
+  if (manifestText === undefined) throw new UsageError(`${file} has no ${MANIFEST_PATH}: it is not a mailctl backup; nothing was changed`);
+  return { manifest: parseManifest(manifestText, file), site, files, messages };
+}
+
+/**
+ * The backup's .env, written where the configuration is read from when there
+ * is none yet (a new host). Never replaces an existing .env. Returns the path written.
+ */
+export function restoreEnvFile(contents: BackupContents, config: Config): string | undefined {
+  const env = contents.site.get('.env');
+  if (!env || existsSync(config.envFile)) return undefined;
+  writeAtomic(config.envFile, env.content, 0o600);
+  return config.envFile;
+}
+
+export interface RestoreResult {
+  file: string;
+  project: string;
+  fromProject: string;
+  volumes: VolumeName[];
+  files: number;
+  messages: number;
+  users: string[];
+  siteFilesWritten: string[];
+  seconds: number;
+}
+
+export async function restore(
+  docker: Engine, config: Config, file: string, contents: BackupContents, options: { force?: boolean }, progress: Progress,
+): Promise<RestoreResult> {
+  const started = Date.now();
+  const { manifest } = contents;
+  const images = await buildImages(docker, config, { names: neededImages(config) }, progress);
+  const helperImage = images.find((i) => i.name === 'dovecot')!.ref;
+  for (const role of manifest.volumes) await ensureVolume(docker, volumeName(config.project, role), config.project, role);
+  const mounts = manifest.volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}` }));
+
+  await withHelper(docker, { image: helperImage, project: config.project, mounts, start: true }, async (helper) => {
+    const existing = await dataIn(helper);
+    if (existing && !options.force) {
+      throw new UsageError(`${config.project} already has data (${existing}): restoring would replace it. Back it up first, then add --force`);
+    }
+    await stopServices(docker, config, progress);
+    progress.step(`restoring ${manifest.volumes.map((r) => volumeName(config.project, r)).join(', ')} from ${file}`);
+    const targets = mounts.map((m) => m.target);
+    const cleared = await execIn(helper, ['find', ...targets, '-mindepth', '1', '-delete']);
+    if (cleared.exitCode !== 0) throw new OperationalError(`cannot empty the volumes of ${config.project}: ${cleared.stderr.trim()}`);
+    // The engine unpacks the gzipped tar itself, keeping numeric owners and modes.
+    await helper.putArchive(createReadStream(file), { path: '/' });
+    const counted = await execIn(helper, ['sh', '-c', `find ${targets.join(' ')} -type f | wc -l`]);
+    const want = Object.values(contents.files).reduce((a, b) => a + b, 0);
+    if (Number(counted.stdout.trim()) !== want) {
+      throw new OperationalError(`restore of ${file} is incomplete: ${counted.stdout.trim()} files in the volumes, ${want} in the backup`);
+    }
+  });
+
+  const siteFilesWritten = restoreCertificateSources(contents, config);
+  progress.step(`data restored; starting ${config.project}`);
+  await up(docker, config, {}, progress);
+  return {
+    file,
+    project: config.project,
+    fromProject: manifest.project,
+    volumes: manifest.volumes,
+    files: Object.values(contents.files).reduce((a, b) => a + b, 0),
+    messages: Object.values(contents.messages).reduce((a, b) => a + b, 0),
+    users: Object.keys(contents.messages).sort(),
+    siteFilesWritten,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** "3 users, mail" when the volumes hold accounts or messages; undefined when they are empty. */
+async function dataIn(helper: Parameters<typeof execIn>[0]): Promise<string | undefined> {
+  const users = `/${volumePath('users')}/passwd`;
+  const mail = `/${volumePath('mail')}`;
+  const probe = await execIn(helper, ['sh', '-c', `u=$(grep -c . ${users} 2>/dev/null || true); m=$(find ${mail} -type f 2>/dev/null | head -n 1); echo "\${u:-0} \${m:+yes}"`]);
+  const [users_, mailFound] = probe.stdout.trim().split(/\s+/);
+  const parts = [Number(users_) > 0 ? `${users_} user(s)` : '', mailFound === 'yes' ? 'mail' : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+/** Stop (not remove) the stack's containers: nothing may write the volumes while they are replaced. */
+async function stopServices(docker: Engine, config: Config, progress: Progress): Promise<void> {
+  const running = (await observeProject(docker, config.project)).filter((c) => c.service !== 'helper' && (c.state === 'running' || c.state === 'paused'));
+  running.sort((a, b) => (a.service === 'chasquid' ? -1 : b.service === 'chasquid' ? 1 : 0));
+  for (const c of running) {
+    progress.step(`stopping ${c.name}`);
+    await docker.getContainer(c.id).stop({ t: 10 }).catch(() => {});
+  }
+}
+
+/** The local CA and a manual certificate, where this site expects them, unless it has its own. */
+function restoreCertificateSources(contents: BackupContents, config: Config): string[] {
+  const written: string[] = [];
+  const dirs: Record<string, string> = { 'local-ca': localCaDir(config), 'manual-cert': manualCertDir(config) };
+  const groups = new Map<string, [string, { content: Buffer; mode: number }][]>();
+  for (const [name, file] of contents.site) {
+    const [group, base] = name.split('/');
+    if (!base || !dirs[group]) continue;
+    groups.set(group, [...(groups.get(group) ?? []), [base, file]]);
+  }
+  for (const [group, files] of groups) {
+    const dir = dirs[group];
+    if (existsSync(dir)) continue;
+    mkdirSync(dirname(join(dir, 'x')), { recursive: true, mode: 0o755 });
+    for (const [base, file] of files) {
+      writeAtomic(join(dir, base), file.content, file.mode & 0o777);
+      written.push(join(dir, base));
+    }
+  }
+  return written;
+}
