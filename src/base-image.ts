@@ -15,8 +15,22 @@ import type { Progress } from './progress.js';
 
 const PULL_TIMEOUT_MS = 60_000;
 
-export async function ensureBaseImage(docker: Engine, config: Config, progress: Progress): Promise<string> {
+/**
+ * The base image's id. With `refresh` (upgrade) a present base is pulled again
+ * when a registry answers; without one it is kept: the images' own
+ * `apt-get upgrade` then brings its packages up to date.
+ */
+export async function ensureBaseImage(docker: Engine, config: Config, progress: Progress, refresh = false): Promise<string> {
   const present = await imageId(docker, config.baseImage);
+  if (present && refresh) {
+    progress.step(`pulling ${config.baseImage} for newer packages`);
+    try {
+      await pullImage(docker, config.baseImage, PULL_TIMEOUT_MS, (line) => progress.detail(line));
+    } catch (err) {
+      progress.step(`pulling ${config.baseImage} failed (${(err as Error).message}): keeping the base this engine has`);
+    }
+    return (await imageId(docker, config.baseImage)) ?? present;
+  }
   if (present) return present;
 
   progress.step(`base image ${config.baseImage} is not on this engine: pulling it`);

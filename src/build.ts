@@ -22,7 +22,7 @@ export interface BuildOptions {
 }
 
 export async function buildImages(docker: Engine, config: Config, options: BuildOptions, progress: Progress): Promise<BuiltImage[]> {
-  const baseId = await ensureBaseImage(docker, config, progress);
+  const baseId = await ensureBaseImage(docker, config, progress, options.noCache);
   const results: BuiltImage[] = [];
   for (const name of options.names ?? SERVICES) {
     const started = Date.now();

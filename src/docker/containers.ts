@@ -64,6 +64,13 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       [LABEL.aspects]: encodeAspects(aspects),
     },
     ExposedPorts: exposed,
+    Healthcheck: {
+      Test: ['CMD', ...spec.health.test],
+      Interval: spec.health.intervalSeconds * 1e9,
+      Timeout: spec.health.timeoutSeconds * 1e9,
+      StartPeriod: spec.health.startPeriodSeconds * 1e9,
+      Retries: spec.health.retries,
+    },
     HostConfig: {
       Mounts: spec.mounts.map((m) => ({ Type: m.bind ? 'bind' : 'volume', Source: (m.bind ?? m.volume)!, Target: m.target, ReadOnly: m.readOnly ?? false })),
       PortBindings: bindings,

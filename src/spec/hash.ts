@@ -19,6 +19,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     mounts: short(spec.mounts),
     env: short(spec.env),
     network: short([spec.dns, spec.networkAliases]),
+    health: short(spec.health),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
 }

@@ -9,7 +9,7 @@ import {
 import { renderChasquidConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
-import type { PortSpec, ServiceSpec } from './types.js';
+import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
 
 export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav';
 
@@ -22,15 +22,27 @@ export interface SpecInputs {
   dockerSocket?: string;
 }
 
+export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
+
+/** Start periods: how long a service may take before failed probes count. */
+const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300 };
+
+export function healthOf(service: StackService): HealthSpec {
+  return { test: HEALTH_PROBE, intervalSeconds: service === 'certbot' ? 15 : 10, timeoutSeconds: 5, startPeriodSeconds: START_PERIOD[service], retries: 3 };
+}
+
 function port(config: Config, name: PortName, container: number): PortSpec {
   return { container, host: config.ports[name], bind: config.bind, key: PORT_KEYS[name] };
 }
 
 const volume = (config: Config, name: VolumeName) => volumeName(config.project, name);
 
-function base(config: Config, service: StackService, image: string | undefined): Pick<ServiceSpec, 'service' | 'name' | 'image' | 'dns' | 'networkAliases' | 'extra' | 'env' | 'files' | 'ports'> {
+function base(config: Config, service: StackService, image: string | undefined): Omit<ServiceSpec, 'mounts'> {
   if (!image) throw new Error(`no image for ${service}`);
-  return { service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [] };
+  return {
+    service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [],
+    health: healthOf(service),
+  };
 }
 
 export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {

@@ -27,6 +27,16 @@ export interface FileSpec {
   gid?: number;
 }
 
+/** How the engine checks a service: our probe speaks the service's protocol (images/<service>/mailctl-healthcheck). */
+export interface HealthSpec {
+  test: string[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  /** Failures during this time after start do not count (clamd loads its signatures first). */
+  startPeriodSeconds: number;
+  retries: number;
+}
+
 export interface ServiceSpec {
   service: string;
   /** Container name, <project>-<service>. */
@@ -38,6 +48,7 @@ export interface ServiceSpec {
   files: FileSpec[];
   dns: string[];
   networkAliases: string[];
+  health: HealthSpec;
   /** Free-form inputs that must recreate the container when they change (e.g. a certificate fingerprint). */
   extra: Record<string, string>;
 }

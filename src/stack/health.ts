@@ -8,8 +8,8 @@ import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
 import type { Progress } from '../progress.js';
+import { HEALTH_PROBE } from '../spec/services.js';
 
-export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
 const TIMEOUT_MS = 120_000;
 /** clamd cannot start before freshclam's first download of the signatures (hundreds of MB). */
 const SLOW_START_MS: Record<string, number> = { clamav: 900_000 };

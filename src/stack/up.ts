@@ -1,15 +1,12 @@
 /** `mailctl up`: build what is missing, then reconcile the stack to its specs. */
-import { buildImages } from '../build.js';
 import { installCertificate } from '../certs/install.js';
-import { acmeCaBundle, startingCertificate } from '../certs/source.js';
+import { startingCertificate } from '../certs/source.js';
 import type { Config } from '../config.js';
-import { createOptions, createService, ensureNetwork, ensureVolume, observeProject, removeContainer, restartContainer, startService } from '../docker/containers.js';
+import { createOptions, createService, observeProject, removeContainer, restartContainer, startService } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
-import { changes, describeStep, plan, type Desired, type Step } from '../reconcile/plan.js';
-import { specAspects } from '../spec/hash.js';
-import { neededImages, stackSpecs } from '../spec/services.js';
+import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
+import { desiredStack, ensureStackObjects } from './desired.js';
 import { waitHealthy } from './health.js';
 import { ensureDkimKeys } from '../accounts/domains.js';
 
@@ -23,18 +20,19 @@ export interface UpResult {
 
 const MAIL_SERVICES = ['chasquid', 'dovecot'];
 
-export async function up(docker: Engine, config: Config, options: { dryRun?: boolean }, progress: Progress): Promise<UpResult> {
+export interface UpOptions {
+  dryRun?: boolean;
+  /** Rebuild every image from scratch (current Debian packages): `mailctl upgrade`. */
+  noCache?: boolean;
+  /** Replace containers one at a time, each healthy before the next is touched. */
+  rolling?: boolean;
+}
+
+export async function up(docker: Engine, config: Config, options: UpOptions, progress: Progress): Promise<UpResult> {
   const started = Date.now();
-  const images = await buildImages(docker, config, { names: neededImages(config) }, progress);
-  const byName = Object.fromEntries(images.map((i) => [i.name, i]));
+  const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
   const cert = startingCertificate(config);
-  const specs = stackSpecs(config, {
-    images: Object.fromEntries(images.map((i) => [i.name, i.ref])),
-    acmeCaBundle: acmeCaBundle(config),
-    dockerSocket: config.dockerSocket,
-  });
-  const desired: Desired[] = specs.map((spec) => ({ spec, aspects: specAspects(spec, byName[spec.service].id) }));
-  const steps = plan(desired, await observeProject(docker, config.project));
+  const steps = plan(stack.desired, await observeProject(docker, config.project));
   const result = (dryRun: boolean): UpResult => ({
     dryRun,
     steps: steps.map(({ action, service, name, reason }) => ({ action, service, name, reason })),
@@ -44,16 +42,11 @@ export async function up(docker: Engine, config: Config, options: { dryRun?: boo
   });
   if (options.dryRun) return result(true);
 
-  const network = networkName(config.project);
-  await ensureNetwork(docker, network, config.project, config.subnet);
-  const volumes = new Set(specs.flatMap((s) => s.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
-  for (const volume of volumes) {
-    if (await ensureVolume(docker, volume, config.project, volume.slice(config.project.length + 1))) progress.step(`created volume ${volume}`);
-  }
-  const certChanged = await installCertificate(docker, config, byName.dovecot.ref, cert.pair, cert.placeholder);
+  const network = await ensureStackObjects(docker, config, stack, progress);
+  const certChanged = await installCertificate(docker, config, stack.images.dovecot.ref, cert.pair, cert.placeholder);
   if (certChanged) progress.step(`installed the ${cert.placeholder ? 'temporary (local CA) ' : ''}certificate for ${config.hostname}`);
 
-  await apply(docker, config, steps, network, progress);
+  await apply(docker, config, steps, network, progress, options.rolling ?? false);
   const touched = changes(steps).filter((s) => s.action !== 'remove').map((s) => s.name);
   if (certChanged) {
     // chasquid reads its certificate only at start: restart what was not just (re)created.
@@ -69,7 +62,7 @@ export async function up(docker: Engine, config: Config, options: { dryRun?: boo
   return result(false);
 }
 
-async function apply(docker: Engine, config: Config, steps: readonly Step[], network: string, progress: Progress): Promise<void> {
+async function apply(docker: Engine, config: Config, steps: readonly Step[], network: string, progress: Progress, rolling: boolean): Promise<void> {
   for (const step of changes(steps)) {
     progress.step(describeStep(step));
     switch (step.action) {
@@ -80,6 +73,8 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
         const { spec, aspects } = step.desired;
         const container = await createService(docker, createOptions(spec, config.project, network, aspects), spec);
         await startService(docker, container.id, spec);
+        // dovecot comes first: chasquid is replaced only once its deliveries have somewhere to go.
+        if (rolling) await waitHealthy(docker, [spec.name], progress);
         break;
       }
       case 'start':

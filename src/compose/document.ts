@@ -1,0 +1,113 @@
+/**
+ * The stack as a docker compose file, made from the same service specs `up`
+ * applies. Pure: specs in, a document and the files it references out.
+ *
+ * - Images, ports, mounts, environment, DNS, aliases and healthchecks are the specs'.
+ * - Generated files (chasquid.conf, dovecot.conf, the hook) are written next
+ *   to the compose file and bind-mounted read-only, by absolute path, so
+ *   the file also works for `docker stack deploy` on the node that has them
+ *   (docker-compose 1.x ignores `configs`). Directories the specs create on
+ *   a volume (a domain's directory) are put there by `mailctl compose` itself.
+ * - Volumes are `external`, with mailctl's names: `mailctl compose` creates
+ *   them, so `docker-compose down -v` never removes data, and
+ *   `mailctl backup`, `add-user` and `status` work on either kind of stack.
+ * - Labels carry mailctl's config hash: `mailctl up` sees these containers as
+ *   up to date, so both tools can run the same stack.
+ */
+import { posix } from 'node:path';
+import { projectLabels, LABEL } from '../labels.js';
+import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
+import type { FileSpec, ServiceSpec } from '../spec/types.js';
+
+export const COMPOSE_VERSION = '3.8';
+
+export interface ComposeInputs {
+  project: string;
+  network: string;
+  subnet?: string;
+  specs: readonly { spec: ServiceSpec; aspects: Aspects }[];
+  /** Where the config files are written: an absolute path. */
+  filesDir: string;
+}
+
+export interface ComposeOutput {
+  document: Record<string, unknown>;
+  /** Files to write: path relative to filesDir. */
+  files: { path: string; content: string; mode: number }[];
+  /** Directories and files that live on volumes: written into them before `docker-compose up`. */
+  volumeFiles: { volume: string; file: FileSpec }[];
+}
+
+const seconds = (n: number) => `${n}s`;
+
+export function composeDocument(inputs: ComposeInputs): ComposeOutput {
+  const services: Record<string, unknown> = {};
+  const volumes: Record<string, unknown> = {};
+  const files: ComposeOutput['files'] = [];
+  const volumeFiles: ComposeOutput['volumeFiles'] = [];
+
+  for (const { spec, aspects } of inputs.specs) {
+    const binds: { type: 'bind'; source: string; target: string; read_only: true }[] = [];
+    for (const file of spec.files) {
+      const onVolume = spec.mounts.find((m) => m.volume && (file.path === m.target || file.path.startsWith(`${m.target}/`)));
+      if (onVolume) {
+        volumeFiles.push({ volume: onVolume.volume!, file: { ...file, path: posix.relative(onVolume.target, file.path) } });
+        continue;
+      }
+      if (file.content === undefined) throw new Error(`${spec.name}: directory ${file.path} is not on a volume`);
+      const path = `${spec.service}${file.path}`;
+      files.push({ path, content: file.content, mode: file.mode });
+      binds.push({ type: 'bind', source: posix.join(inputs.filesDir, path), target: file.path, read_only: true });
+    }
+    for (const m of spec.mounts) if (m.volume) volumes[m.volume] = { external: true, name: m.volume };
+
+    services[spec.service] = {
+      image: spec.image,
+      container_name: spec.name,
+      hostname: spec.service,
+      restart: 'unless-stopped',
+      ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),
+      ...(spec.ports.length ? { ports: spec.ports.map((p) => `${p.bind.includes(':') ? `[${p.bind}]` : p.bind}:${p.host}:${p.container}`) } : {}),
+      volumes: [
+        ...spec.mounts.map((m) => ({
+          type: m.bind ? 'bind' : 'volume',
+          source: m.bind ?? m.volume,
+          target: m.target,
+          ...(m.readOnly ? { read_only: true } : {}),
+        })),
+        ...binds,
+      ],
+      ...(spec.dns.length ? { dns: [...spec.dns] } : {}),
+      networks: { default: spec.networkAliases.length ? { aliases: [...spec.networkAliases] } : null },
+      healthcheck: {
+        test: ['CMD', ...spec.health.test],
+        interval: seconds(spec.health.intervalSeconds),
+        timeout: seconds(spec.health.timeoutSeconds),
+        start_period: seconds(spec.health.startPeriodSeconds),
+        retries: spec.health.retries,
+      },
+      labels: {
+        ...projectLabels(inputs.project, spec.service),
+        [LABEL.configHash]: configHash(aspects),
+        [LABEL.aspects]: encodeAspects(aspects),
+      },
+      // chasquid authenticates and delivers through dovecot's sockets.
+      ...(spec.service === 'chasquid' ? { depends_on: ['dovecot'] } : {}),
+    };
+  }
+
+  const document: Record<string, unknown> = {
+    version: COMPOSE_VERSION,
+    services,
+    // Not external: `docker-compose up` makes it when `mailctl down` has removed it.
+    networks: {
+      default: {
+        name: inputs.network,
+        labels: projectLabels(inputs.project),
+        ...(inputs.subnet ? { ipam: { config: [{ subnet: inputs.subnet }] } } : {}),
+      },
+    },
+    volumes,
+  };
+  return { document, files, volumeFiles };
+}
