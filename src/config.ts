@@ -29,6 +29,9 @@ export const DEFAULT_PORTS: Record<PortName, number> = {
   smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80,
 };
 
+/** Blocklists `mailctl doctor` asks about MAIL_IPV4: widely used by receivers, free to query. */
+export const DEFAULT_DNSBL_ZONES = ['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com'];
+
 export const LETSENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
 export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
@@ -38,7 +41,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -71,6 +74,8 @@ export interface Config {
   readonly dkimSelector: string;
   /** Optional filters, as the how-to's "Optional software". */
   readonly filters: { readonly spamassassin: boolean; readonly clamav: boolean };
+  /** DNS blocklists `doctor` checks MAIL_IPV4 against; empty when DNSBL_ZONES=off. */
+  readonly dnsblZones: readonly string[];
   readonly debug: boolean;
 }
 
@@ -178,6 +183,10 @@ export function buildConfig(
   if (raw.DKIM_SELECTOR && !/^[a-z0-9][a-z0-9-]{0,62}$/i.test(raw.DKIM_SELECTOR)) {
     problems.push(`DKIM_SELECTOR "${raw.DKIM_SELECTOR}" is not a DNS label: use letters, digits and "-" (e.g. mail or 2026)`);
   }
+  const dnsblZones = /^(off|none|no)$/i.test(raw.DNSBL_ZONES ?? '') ? []
+    : raw.DNSBL_ZONES ? raw.DNSBL_ZONES.split(/[\s,]+/).filter(Boolean).map((zone) => attempt(() => normalizeDomain(zone, 'DNSBL_ZONES')) ?? '')
+    : DEFAULT_DNSBL_ZONES;
+
   if (raw.MAIL_SUBNET && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(raw.MAIL_SUBNET)) {
     problems.push(`MAIL_SUBNET "${raw.MAIL_SUBNET}" is not an IPv4 subnet (e.g. 172.29.53.0/24)`);
   }
@@ -208,6 +217,7 @@ export function buildConfig(
     dockerSocket: raw.MAILCTL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     dkimSelector: raw.DKIM_SELECTOR ?? 'mail',
     filters: Object.freeze({ spamassassin: onOff(raw.SPAMASSASSIN), clamav: onOff(raw.CLAMAV) }),
+    dnsblZones: Object.freeze(dnsblZones),
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

@@ -8,9 +8,10 @@ import { register as renew } from './renew.js';
 import { register as dns } from './dns.js';
 import { register as users } from './users.js';
 import { register as backup } from './backup.js';
+import { register as doctor } from './doctor.js';
 import { register as operations } from './operations.js';
 
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of [init, up, stack, users, dns, renew, backup, operations, build]) register(program, context);
+  for (const register of [init, up, stack, users, dns, renew, doctor, backup, operations, build]) register(program, context);
 }

@@ -1,0 +1,150 @@
+/**
+ * `mailctl doctor`: everything a mail server needs to be reachable and
+ * trusted, checked from outside the containers: the engine, each service's
+ * health, each published port, the certificate, DNS, reverse DNS and
+ * blocklists. Checks that need the engine are skipped (failed) without it;
+ * the DNS ones still run.
+ */
+import { Resolver } from 'node:dns/promises';
+import { connect } from 'node:net';
+import { describeDomains, dkimRecords } from '../accounts/domains.js';
+import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
+import { localAddress } from '../certs/probe.js';
+import type { Config } from '../config.js';
+import { checkRecords, parseResolver } from '../dns/check.js';
+import { allRecords, mainDomainRecords, zoneLines } from '../dns/records.js';
+import { healthOf } from '../docker/containers.js';
+import { connectEngine, type Engine } from '../docker/engine.js';
+import { errorMessage } from '../errors.js';
+import { stackSpecs, neededImages } from '../spec/services.js';
+import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
+
+export interface DoctorOptions {
+  resolver?: string;
+  /** Connect to the engine (tests pass their own failure). */
+  engine?: () => Promise<Engine>;
+}
+
+export async function doctor(config: Config, options: DoctorOptions = {}): Promise<Check[]> {
+  const checks: Check[] = [];
+  let docker: Engine | undefined;
+  try {
+    docker = await (options.engine ?? connectEngine)();
+    checks.push({ name: 'docker engine', status: 'ok', detail: 'answers' });
+  } catch (err) {
+    checks.push({ name: 'docker engine', status: 'fail', detail: errorMessage(err), fix: 'start it: `make engine`, or `systemctl start docker`' });
+  }
+  if (docker) {
+    checks.push(...(await serviceChecks(docker, config)));
+    checks.push(await certificateCheck(docker, config));
+  }
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  if (options.resolver) resolver.setServers([parseResolver(options.resolver)]);
+  checks.push(...(await dnsChecks(docker, config, options.resolver)));
+  checks.push(...(await reverseChecks(resolver, config)));
+  checks.push(...(await blocklistChecks(resolver, config)));
+  return checks;
+}
+
+/** The specs say what should run and where it listens; images do not matter here. */
+function expectedSpecs(config: Config) {
+  return stackSpecs(config, { images: Object.fromEntries(neededImages(config).map((n) => [n, n])), acmeCaBundle: undefined });
+}
+
+async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const spec of expectedSpecs(config)) {
+    const health = await healthOf(docker, spec.name);
+    const name = `service ${spec.service}`;
+    if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: 'run `mailctl up`' });
+    else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run \`mailctl up\`` });
+    else if (health.health === 'unhealthy') checks.push({ name, status: 'fail', detail: `unhealthy: ${health.lastProbe ?? 'probe failed'}`, fix: `see \`mailctl logs ${spec.service}\`` });
+    else if (health.health === 'starting') checks.push({ name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });
+    else checks.push({ name, status: 'ok', detail: `running, ${health.health ?? 'no healthcheck'}` });
+
+    for (const port of spec.ports) {
+      const address = localAddress(port.bind);
+      const where = `${port.bind}:${port.host}`;
+      const pname = `port ${port.host} (${port.key})`;
+      if (health?.state !== 'running') {
+        checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: 'run `mailctl up`' });
+      } else if (await answers(address, port.host)) {
+        checks.push({ name: pname, status: 'ok', detail: `${spec.service} answers on ${where}` });
+      } else {
+        checks.push({ name: pname, status: 'fail', detail: `nothing answers on ${where}`, fix: `check the firewall and that ${port.key} is free, then run \`mailctl up\`` });
+      }
+    }
+  }
+  return checks;
+}
+
+function answers(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}
+
+async function certificateCheck(docker: Engine, config: Config): Promise<Check> {
+  const pem = await volumeCertificatePem(docker, config).catch(() => undefined);
+  if (!pem) return { name: 'certificate expiry', status: 'fail', detail: `no certificate for ${config.hostname} in the volume`, fix: 'run `mailctl up`' };
+  const cert = summarizeCertificate(pem);
+  const renewedBy = config.certMode === 'acme' ? 'see `mailctl status` for the last ACME error, then `mailctl renew --force`'
+    : config.certMode === 'manual' ? `put a new certificate in certs/${config.hostname}/ and run \`mailctl up\``
+    : 'run `mailctl renew --force` (a new one from the local CA)';
+  const check = certificateExpiry(cert.daysLeft, cert.notAfter, renewedBy);
+  if (config.certMode === 'acme' && cert.issuer.includes('mailctl local CA') && check.status === 'ok') {
+    return { ...check, status: 'warn', detail: 'still the temporary certificate from the local CA: certbot has none yet', fix: 'see `mailctl status` and `mailctl logs certbot`' };
+  }
+  return check;
+}
+
+async function dnsChecks(docker: Engine | undefined, config: Config, resolver?: string): Promise<Check[]> {
+  // With the engine: every served domain with its DKIM keys; without: what the config alone says.
+  let records = mainDomainRecords(config);
+  if (docker) {
+    try {
+      const domains = await describeDomains(docker, config);
+      const keys = await Promise.all(domains.map(async (d) => ({ domain: d.domain, dkim: await dkimRecords(docker, config, d.domain) })));
+      records = allRecords(config, keys);
+    } catch { /* chasquid is down: its failure is reported above */ }
+  }
+  try {
+    return (await checkRecords(records, resolver)).map((r) => ({
+      name: `dns ${r.type} ${r.name}`,
+      status: r.status === 'ok' ? 'ok' : 'fail',
+      detail: r.status === 'ok' ? 'as expected' : `${r.status}: expected ${r.value ?? 'any'}${r.found.length ? `, found ${r.found.join(' | ')}` : ''}`,
+      ...(r.status === 'ok' ? {} : { fix: `publish: ${zoneLines([r]).trim()}` }),
+    }));
+  } catch (err) {
+    return [{ name: 'dns records', status: 'fail', detail: errorMessage(err), fix: 'check the resolver (--resolver) and the network' }];
+  }
+}
+
+async function reverseChecks(resolver: Resolver, config: Config): Promise<Check[]> {
+  const addresses: [string, string | undefined][] = [['MAIL_IPV4', config.ipv4], ['MAIL_IPV6', config.ipv6]];
+  const checks: Check[] = [];
+  for (const [key, ip] of addresses) {
+    if (!ip) {
+      if (key === 'MAIL_IPV4') checks.push({ name: 'reverse DNS', status: 'warn', detail: 'MAIL_IPV4 is not set: cannot check PTR or blocklists', fix: 'set MAIL_IPV4 (and MAIL_IPV6) in .env to the public address' });
+      continue;
+    }
+    const names = await resolver.reverse(ip).catch((err: { code?: string }) => ({ error: err.code ?? 'lookup failed' }));
+    checks.push(ptrVerdict(key, ip, names, config.hostname));
+  }
+  return checks;
+}
+
+async function blocklistChecks(resolver: Resolver, config: Config): Promise<Check[]> {
+  if (!config.ipv4) return [];
+  const ip = config.ipv4;
+  return Promise.all(config.dnsblZones.map(async (zone) => {
+    try {
+      return dnsblVerdict(ip, zone, await resolver.resolve4(dnsblQueryName(ip, zone)));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      return dnsblVerdict(ip, zone, code === 'ENOTFOUND' || code === 'ENODATA' ? 'nxdomain' : { error: code ?? errorMessage(err) });
+    }
+  }));
+}
