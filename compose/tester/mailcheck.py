@@ -12,6 +12,11 @@
                                             smtplib; print the numbers that got 250
   mailcheck probe SECONDS HOST:PORT...      greet each every 100 ms; print the
                                             longest window without a greeting
+                                            (SECONDS may be a file: probe until it exists)
+  mailcheck sendloop HOST PORT TO PREFIX STOPFILE
+                                            send PREFIX-0, PREFIX-1, ... one at a time until
+                                            STOPFILE exists; like an MTA, retry a message
+                                            until it gets 250; print what was accepted
 
 PROTO: imap (143 + STARTTLS), imaps (993), pop3 (110 + STLS), pop3s (995).
 The password is read from stdin. TLS must chain to /ca/ca.crt or $MAILCHECK_CA (names are
@@ -94,12 +99,21 @@ def greets(host, port):
         return False
 
 
-def probe(seconds, targets):
+def until(limit):
+    """A number of seconds from now, or the appearance of a file."""
+    try:
+        end = time.time() + float(limit)
+        return lambda: time.time() >= end
+    except ValueError:
+        return lambda: os.path.exists(limit)
+
+
+def probe(limit, targets):
     """Probe every 100 ms; report per target the longest run of failures."""
     import json
     state = {t: {"down_since": None, "longest_ms": 0, "failures": 0, "probes": 0} for t in targets}
-    end = time.time() + seconds
-    while time.time() < end:
+    done = until(limit)
+    while not done():
         tick = time.time()
         for t in targets:
             st = state[t]
@@ -153,6 +167,26 @@ def send(n, concurrency, host, port, to, prefix):
     return 0
 
 
+def sendloop(host, port, to, prefix, stopfile):
+    """One message at a time; a refused or failed attempt is retried after 200 ms."""
+    import json
+    import smtplib
+    accepted, attempts, failures, i = [], 0, 0, 0
+    while not os.path.exists(stopfile):
+        body = f"From: loop@sender.test\r\nTo: {to}\r\nSubject: {prefix}-{i}\r\n\r\nmessage {i}\r\nEND-OF-MESSAGE\r\n"
+        attempts += 1
+        try:
+            with smtplib.SMTP(host, int(port), timeout=30) as s:
+                s.sendmail("loop@sender.test", [to], body)
+            accepted.append(i)
+            i += 1
+        except (OSError, smtplib.SMTPException):
+            failures += 1
+        time.sleep(0.2)
+    print(json.dumps({"accepted": accepted, "attempts": attempts, "failed_attempts": failures}))
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -160,7 +194,9 @@ def main():
     if cmd == "send":
         return send(int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:8])
     if cmd == "probe":
-        return probe(float(sys.argv[2]), sys.argv[3:])
+        return probe(sys.argv[2], sys.argv[3:])
+    if cmd == "sendloop":
+        return sendloop(*sys.argv[2:7])
     password = sys.stdin.readline().rstrip("\n")
     if cmd == "imap-plain-refused":
         host, user = sys.argv[2:4]

@@ -34,8 +34,12 @@ export interface ComposeOutput {
   document: Record<string, unknown>;
   /** Files to write: path relative to filesDir. */
   files: { path: string; content: string; mode: number }[];
-  /** Directories and files that live on volumes: written into them before `docker-compose up`. */
-  volumeFiles: { volume: string; file: FileSpec }[];
+  /**
+   * Directories and files the specs keep on volumes, by service: written by a
+   * helper of the service's own image with its own mounts, so a new volume is
+   * first filled from the image (owners included), as `up` does.
+   */
+  volumeFiles: { spec: ServiceSpec; files: FileSpec[] }[];
 }
 
 const seconds = (n: number) => `${n}s`;
@@ -47,11 +51,12 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
   const volumeFiles: ComposeOutput['volumeFiles'] = [];
 
   for (const { spec, aspects } of inputs.specs) {
+    const onVolumes: FileSpec[] = [];
     const binds: { type: 'bind'; source: string; target: string; read_only: true }[] = [];
     for (const file of spec.files) {
       const onVolume = spec.mounts.find((m) => m.volume && (file.path === m.target || file.path.startsWith(`${m.target}/`)));
       if (onVolume) {
-        volumeFiles.push({ volume: onVolume.volume!, file: { ...file, path: posix.relative(onVolume.target, file.path) } });
+        onVolumes.push(file);
         continue;
       }
       if (file.content === undefined) throw new Error(`${spec.name}: directory ${file.path} is not on a volume`);
@@ -59,6 +64,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       files.push({ path, content: file.content, mode: file.mode });
       binds.push({ type: 'bind', source: posix.join(inputs.filesDir, path), target: file.path, read_only: true });
     }
+    if (onVolumes.length) volumeFiles.push({ spec, files: onVolumes });
     for (const m of spec.mounts) if (m.volume) volumes[m.volume] = { external: true, name: m.volume };
 
     services[spec.service] = {

@@ -38,9 +38,9 @@ export async function exportCompose(docker: Engine, config: Config, options: { o
   const filesDir = join(options.output ? dirname(options.output) : config.siteDir, `${config.project}-files`);
   const out = composeDocument({ project: config.project, network, subnet: config.subnet, specs: stack.desired, filesDir });
 
-  for (const volume of new Set(out.volumeFiles.map((v) => v.volume))) {
-    const files = out.volumeFiles.filter((v) => v.volume === volume).map((v) => ({ ...v.file, path: `/volume/${v.file.path}` }));
-    await withHelper(docker, { image: stack.images.dovecot.ref, project: config.project, mounts: [{ volume, target: '/volume' }] }, (helper) => putFiles(helper, files));
+  for (const { spec, files } of out.volumeFiles) {
+    const mounts = spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
+    await withHelper(docker, { image: spec.image, project: config.project, mounts }, (helper) => putFiles(helper, files));
   }
   for (const file of out.files) {
     const path = join(filesDir, file.path);

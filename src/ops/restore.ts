@@ -46,6 +46,7 @@ export async function readBackup(file: string): Promise<BackupContents> {
     const chunks: Buffer[] = [];
     const small = header.name === MANIFEST_PATH || header.name.startsWith(sitePath(''));
     stream.on('data', (c) => { if (small) chunks.push(c as Buffer); });
+    stream.on('error', () => { /* a damaged archive: the pipeline below reports it */ });
     stream.on('end', () => {
       if (header.type === 'file') {
         if (header.name === MANIFEST_PATH) manifestText = Buffer.concat(chunks).toString();

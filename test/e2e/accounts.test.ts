@@ -7,8 +7,8 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
+import type { DnsRecord } from '../../src/dns/records.js';
+import { dnsmasqZone, docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest6';
 const DNS_IP = '172.29.56.53';
@@ -156,20 +156,6 @@ test.serial('aliases: mail to an alias and to the catch-all reaches the targets'
   t.is(JSON.parse((await cli(['list-aliases', '--json'])).stdout).length, 1);
 });
 
-/** dnsmasq lines publishing `records`, optionally broken by `mutate`. */
-function zone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsRecord | undefined = (r) => r): string {
-  const lines: string[] = [];
-  for (const original of records) {
-    const r = mutate(original);
-    if (!r?.value) continue;
-    const name = r.name.replace(/\.$/, '');
-    if (r.type === 'A') lines.push(`host-record=${name},${r.value}`);
-    if (r.type === 'MX') lines.push(`mx-host=${name},${r.value.split(' ')[1].replace(/\.$/, '')},${r.value.split(' ')[0]}`);
-    if (r.type === 'TXT') lines.push(`txt-record=${name},${quoteTxt(r.value).replace(/" "/g, '","')}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 async function serveZone(text: string): Promise<void> {
   writeFileSync(join(zoneDir, 'zone.conf'), text);
   await compose(['restart', 'dns']);
@@ -186,12 +172,12 @@ test.serial('dns prints the records; --check says ok against a correct zone and 
   t.regex(printed.stdout, /PTR.*198\.51\.100\.7 to mail\.alpha\.test/);
   const records = JSON.parse((await cli(['dns', '--domain', DOMAIN, '--json'])).stdout) as DnsRecord[];
 
-  await serveZone(zone(records));
+  await serveZone(dnsmasqZone(records));
   const good = await cli(['dns', '--check', '--domain', DOMAIN, '--resolver', DNS_IP, '--json']);
   t.is(good.code, 0, show(good));
   t.deepEqual(JSON.parse(good.stdout).map((r: { status: string }) => r.status), records.map(() => 'ok'));
 
-  await serveZone(zone(records, (r) => {
+  await serveZone(dnsmasqZone(records, (r) => {
     if (r.name.startsWith('_dmarc')) return undefined; // missing
     if (r.type === 'TXT' && r.value?.startsWith('v=spf1')) return { ...r, value: 'v=spf1 +all' }; // wrong
     if (r.type === 'MX') return { ...r, value: '10 other.example.' }; // wrong

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { demuxToText } from '../../src/docker/containers.js';
+import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'test/helpers/mailctl-entry.ts');
@@ -86,3 +87,17 @@ export function rig(env: { project: string; dnsIp: string; caDir: string } & Rec
 }
 
 export const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+/** dnsmasq lines publishing `records`, optionally broken by `mutate`. */
+export function dnsmasqZone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsRecord | undefined = (r) => r): string {
+  const lines: string[] = [];
+  for (const original of records) {
+    const r = mutate(original);
+    if (!r?.value) continue;
+    const name = r.name.replace(/\.$/, '');
+    if (r.type === 'A') lines.push(`host-record=${name},${r.value}`);
+    if (r.type === 'MX') lines.push(`mx-host=${name},${r.value.split(' ')[1].replace(/\.$/, '')},${r.value.split(' ')[0]}`);
+    if (r.type === 'TXT') lines.push(`txt-record=${name},${quoteTxt(r.value).replace(/" "/g, '","')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

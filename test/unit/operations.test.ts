@@ -1,0 +1,107 @@
+import test from 'ava';
+import { parse, stringify } from 'yaml';
+import { composeDocument } from '../../src/compose/document.js';
+import { createOptions } from '../../src/docker/containers.js';
+import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed } from '../../src/doctor/judge.js';
+import { maildirMessageOwner, parseManifest, volumeOfEntry } from '../../src/ops/manifest.js';
+import { configHash, specAspects } from '../../src/spec/hash.js';
+import { stackSpecs } from '../../src/spec/services.js';
+import { configFrom } from '../helpers/config.js';
+
+const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee' };
+
+test('manifest: a good one parses; a foreign format or unknown volume is a clear error', (t) => {
+  const good = { format: 'mailctl-backup/1', project: 'p', domain: 'example.com', hostname: 'mail.example.com', volumes: ['users', 'mail'], site: ['.env'] };
+  t.deepEqual(parseManifest(JSON.stringify(good), 'f').volumes, ['users', 'mail']);
+  t.throws(() => parseManifest('{', 'f'), { message: /f: the manifest is not JSON/ });
+  t.throws(() => parseManifest(JSON.stringify({ ...good, format: 'other/9' }), 'f'), { message: /format other\/9, not mailctl-backup\/1/ });
+  t.throws(() => parseManifest(JSON.stringify({ ...good, volumes: ['mail', 'etc'] }), 'f'), { message: /unknown volumes \(etc\)/ });
+});
+
+test('archive entries: which volume, and which mailbox a message file belongs to (never tmp/)', (t) => {
+  t.is(volumeOfEntry('mailctl-backup/volumes/chasquid-state/queue/m:1'), 'chasquid-state');
+  t.is(volumeOfEntry('mailctl-backup/site/.env'), undefined);
+  t.is(volumeOfEntry('mailctl-backup/volumes/elsewhere/x'), undefined);
+  t.is(maildirMessageOwner('mailctl-backup/volumes/mail/example.com/ann/Maildir/cur/1.M2P3.dovecot,S=10:2,S'), 'ann@example.com');
+  t.is(maildirMessageOwner('mailctl-backup/volumes/mail/example.com/ann/Maildir/.Sent/new/1.M2'), 'ann@example.com');
+  t.is(maildirMessageOwner('mailctl-backup/volumes/mail/example.com/ann/Maildir/tmp/1.M2'), undefined);
+  t.is(maildirMessageOwner('mailctl-backup/volumes/mail/example.com/ann/Maildir/dovecot-uidlist'), undefined);
+});
+
+test('doctor: certificate expiry is ok, warn under 14 days, fail when expired', (t) => {
+  t.is(certificateExpiry(90, '2027-01-01', 'renew').status, 'ok');
+  t.is(certificateExpiry(14, '2027-01-01', 'renew').status, 'ok');
+  const soon = certificateExpiry(13, '2027-01-01', 'run renew');
+  t.is(soon.status, 'warn');
+  t.is(soon.fix, 'run renew');
+  t.is(certificateExpiry(-1, '2026-01-01', 'renew').status, 'fail');
+});
+
+test('doctor: DNSBL names and answers (RFC 5782; Spamhaus refusal codes are not a listing)', (t) => {
+  t.is(dnsblQueryName('198.51.100.7', 'zen.spamhaus.org'), '7.100.51.198.zen.spamhaus.org');
+  t.is(dnsblVerdict('198.51.100.7', 'bl.test', 'nxdomain').status, 'ok');
+  const listed = dnsblVerdict('198.51.100.7', 'bl.test', ['127.0.0.2']);
+  t.is(listed.status, 'fail');
+  t.regex(listed.detail, /is listed \(127\.0\.0\.2\)/);
+  t.regex(listed.fix!, /delisting/);
+  t.is(dnsblVerdict('198.51.100.7', 'zen.spamhaus.org', ['127.255.255.254']).status, 'warn');
+  t.is(dnsblVerdict('198.51.100.7', 'bl.test', { error: 'ETIMEOUT' }).status, 'warn');
+  t.true(anyFailed([listed]));
+  t.false(anyFailed([dnsblVerdict('198.51.100.7', 'bl.test', 'nxdomain')]));
+});
+
+test('doctor: PTR must name MAIL_HOSTNAME (trailing dot and case do not matter)', (t) => {
+  t.is(ptrVerdict('MAIL_IPV4', '192.0.2.1', ['Mail.Example.com.'], 'mail.example.com').status, 'ok');
+  const wrong = ptrVerdict('MAIL_IPV4', '192.0.2.1', ['host-1.provider.net'], 'mail.example.com');
+  t.is(wrong.status, 'fail');
+  t.regex(wrong.detail, /host-1\.provider\.net, not mail\.example\.com/);
+  t.is(ptrVerdict('MAIL_IPV6', '2001:db8::1', { error: 'ENOTFOUND' }, 'mail.example.com').status, 'fail');
+});
+
+test('config: DNSBL_ZONES has defaults, can be set or turned off, and is checked', (t) => {
+  t.deepEqual(configFrom().dnsblZones, ['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com']);
+  t.deepEqual(configFrom({ DNSBL_ZONES: 'bl.test, Other.Test' }).dnsblZones, ['bl.test', 'other.test']);
+  t.deepEqual(configFrom({ DNSBL_ZONES: 'off' }).dnsblZones, []);
+  t.throws(() => configFrom({ DNSBL_ZONES: 'bad_zone' }), { message: /DNSBL_ZONES/ });
+});
+
+function composeFor(raw: Record<string, string> = {}) {
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BIND: '127.0.0.1', ...raw });
+  const specs = stackSpecs(config, { images }).map((spec) => ({ spec, aspects: specAspects(spec, `sha256:${spec.service}`) }));
+  return { specs, out: composeDocument({ project: 'p', network: 'p-net', subnet: config.subnet, specs, filesDir: '/site/p-files' }) };
+}
+
+test('compose: same images, ports, volumes, healthchecks and config hash as the specs', (t) => {
+  const { specs, out } = composeFor({ MAIL_PORT_SMTP: '2525' });
+  const doc = parse(stringify(out.document)) as { services: Record<string, any>; volumes: Record<string, any>; networks: any };
+  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid']);
+  const chasquid = doc.services.chasquid;
+  t.is(chasquid.image, 'mailctl/chasquid:aaa');
+  t.is(chasquid.container_name, 'p-chasquid');
+  t.deepEqual(chasquid.ports, ['127.0.0.1:2525:25', '127.0.0.1:587:587', '127.0.0.1:465:465']);
+  t.deepEqual(chasquid.healthcheck, { test: ['CMD', '/usr/local/bin/mailctl-healthcheck'], interval: '10s', timeout: '5s', start_period: '60s', retries: 3 });
+  t.is(chasquid.labels['dev.mailctl.config-hash'], configHash(specs[1].aspects));
+  t.deepEqual(chasquid.volumes[0], { type: 'volume', source: 'p-chasquid-state', target: '/var/lib/chasquid' });
+  t.deepEqual(chasquid.volumes.at(-1), { type: 'bind', source: '/site/p-files/chasquid/etc/chasquid/chasquid.conf', target: '/etc/chasquid/chasquid.conf', read_only: true });
+  t.deepEqual(doc.volumes['p-mail'], { external: true, name: 'p-mail' });
+  t.is(doc.networks.default.name, 'p-net');
+  // The domain's directory lives on the state volume: written there by mailctl, not bind-mounted.
+  t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]), [['chasquid', ['/var/lib/chasquid/domains/example.com']]]);
+  t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'chasquid/etc/chasquid/chasquid.conf']);
+});
+
+test('compose: acme adds the proxy (with the socket) and certbot (with its aliases); filters add the hook file', (t) => {
+  const { out } = composeFor({ CERT_MODE: 'acme', ACME_EMAIL: 'a@example.com', SPAMASSASSIN: 'on', MAIL_SUBNET: '172.29.99.0/24' });
+  const doc = out.document as { services: Record<string, any>; networks: any };
+  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid', 'dockerproxy', 'certbot', 'spamassassin']);
+  t.deepEqual(doc.services.dockerproxy.volumes[0], { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' });
+  t.deepEqual(doc.services.certbot.networks.default.aliases, ['mail.example.com']);
+  t.deepEqual(doc.networks.default.ipam, { config: [{ subnet: '172.29.99.0/24' }] });
+  t.true(out.files.some((f) => f.path === 'chasquid/etc/chasquid/hooks/post-data' && f.mode === 0o755));
+});
+
+test('containers get the spec\'s healthcheck, in nanoseconds', (t) => {
+  const { specs } = composeFor();
+  const options = createOptions(specs[0].spec, 'p', 'p-net', specs[0].aspects);
+  t.deepEqual(options.Healthcheck, { Test: ['CMD', '/usr/local/bin/mailctl-healthcheck'], Interval: 10e9, Timeout: 5e9, StartPeriod: 60e9, Retries: 3 });
+});
