@@ -14,6 +14,11 @@
  *   while a probe greets SMTP and IMAP every 100 ms.
  * - fault under load: chasquid SIGKILLed at a random moment during a load run
  *   and started again; every message that got a 250 must be delivered.
+ * - no-op `docker-compose up -d` on `mailctl compose` output, against no-op `up`.
+ * - backup and restore of the mailbox the throughput runs left (size, time,
+ *   how long the services were paused).
+ * - upgrade: time, and the longest refused window on SMTP and IMAP while a
+ *   loop sends mail (every accepted message must be delivered).
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -161,7 +166,17 @@ async function main(): Promise<void> {
   const noop: number[] = [];
   for (let i = 0; i < 5; i++) noop.push((await timed(async () => must(await mailctl(site, ['up']), 'no-op up')))[0]);
   add('up, nothing changed (median of 5, CLI process included)', `${median(noop).toFixed(2)} s`);
-  add('no-op `docker-compose up -d` on `mailctl compose` output', 'not measured: `mailctl compose` does not exist yet');
+  // The same stack from `mailctl compose`, run by docker-compose: its no-op `up -d`.
+  const composeFile = join(site, 'stack.yml');
+  must(await mailctl(site, ['compose', '-o', composeFile]), 'compose');
+  must(await mailctl(site, ['down']), 'down before compose');
+  const stackCompose = (args: string[]) => run('docker-compose', ['-f', composeFile, '-p', `${PROJECT}-stack`, ...args]);
+  must(await stackCompose(['up', '-d']), 'docker-compose up');
+  const composeNoop: number[] = [];
+  for (let i = 0; i < 5; i++) composeNoop.push((await timed(async () => must(await stackCompose(['up', '-d']), 'no-op docker-compose up')))[0]);
+  add('no-op `docker-compose up -d` on `mailctl compose` output (median of 5)', `${median(composeNoop).toFixed(2)} s`);
+  must(await stackCompose(['down']), 'docker-compose down');
+  must(await mailctl(site, ['up']), 'up after compose');
 
   for (const name of ['chasquid', 'dovecot']) add(`memory after start: ${name}`, `${await memMiB(`${PROJECT}-${name}`)} MiB`);
   const images = JSON.parse(must(await mailctl(site, ['build', '--json']), 'build --json').stdout) as { name: string; ref: string }[];
@@ -192,6 +207,17 @@ async function main(): Promise<void> {
   }
   await docker.getContainer(BASELINE).remove({ force: true });
 
+  // Backup and restore of what the throughput runs left in the mailbox.
+  const archive = join(mkdtempSync(join(tmpdir(), 'mailctl-bench-')), 'backup.tar.gz');
+  const messages = await maildirCount(`${PROJECT}-dovecot`);
+  const backup = JSON.parse(must(await mailctl(site, ['backup', archive, '--json']), 'backup').stdout);
+  add(`backup of ${messages} messages: size`, `${(backup.bytes / 1e6).toFixed(2)} MB`);
+  add('backup: time / services paused', `${backup.seconds.toFixed(1)} s / ${backup.pausedSeconds.toFixed(1)} s`);
+  const restoreSite = siteWithEnv({ MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: `${PROJECT}-r`, MAIL_BIND: '127.0.0.1', ...portsFrom(29000) });
+  const restored = JSON.parse(must(await mailctl(restoreSite, ['restore', archive, '--json']), 'restore').stdout);
+  add('restore into a new project (then up)', `${restored.seconds.toFixed(1)} s, ${restored.messages} messages`);
+  await removeProject(`${PROJECT}-r`);
+
   // Restart gap during a forced renewal (selfsigned: a new certificate, both daemons restarted).
   const probe = tester(['mailcheck', 'probe', '25', `${PROJECT}-chasquid:25`, `${PROJECT}-dovecot:143`]);
   await new Promise((r) => setTimeout(r, 2000));
@@ -221,6 +247,28 @@ async function main(): Promise<void> {
   const duplicates = subjects.length - new Set(subjects).size;
   add('fault under load: chasquid SIGKILLed at', `${(killAt / 1000).toFixed(1)} s into a ${Math.min(N, 600)}-message run`);
   add('fault under load: accepted (250) / delivered / lost / duplicates', `${accepted.length} / ${accepted.length - lost.length} / ${lost.length} / ${duplicates}`);
+
+  // Upgrade: every image rebuilt without cache, containers replaced one at a time, mail sent throughout.
+  const loop = tester(['mailcheck', 'sendloop', `${PROJECT}-chasquid`, '25', USER, 'upgrade', '/tmp/stop-upgrade']);
+  const upgradeProbe = tester(['mailcheck', 'probe', '/tmp/stop-upgrade', `${PROJECT}-chasquid:25`, `${PROJECT}-dovecot:143`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const [upgradeSeconds] = await timed(async () => must(await mailctl(site, ['upgrade']), 'upgrade'));
+  await new Promise((r) => setTimeout(r, 2000));
+  must(await tester(['touch', '/tmp/stop-upgrade']), 'stop loop');
+  const loopResult = JSON.parse(must(await loop, 'send loop').stdout) as { accepted: number[]; failed_attempts: number };
+  const upgradeGaps = JSON.parse(must(await upgradeProbe, 'probe').stdout);
+  add('upgrade (chasquid + dovecot rebuilt without cache, replaced one at a time)', `${upgradeSeconds.toFixed(0)} s`);
+  add('upgrade: longest refused window, SMTP 25 / IMAP 143', `${upgradeGaps[`${PROJECT}-chasquid:25`].longest_ms} ms / ${upgradeGaps[`${PROJECT}-dovecot:143`].longest_ms} ms`);
+  const upgradeDeadline = Date.now() + 180_000;
+  let upgraded: string[] = [];
+  while (Date.now() < upgradeDeadline) {
+    const r = await run('docker', ['exec', `${PROJECT}-dovecot`, 'sh', '-c', "grep -h '^Subject: upgrade-' -r /var/mail/example.test/bench/Maildir 2>/dev/null || true"]);
+    upgraded = r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^Subject: /, '').trim());
+    if (loopResult.accepted.every((i) => upgraded.includes(`upgrade-${i}`))) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const upgradeLost = loopResult.accepted.filter((i) => !upgraded.includes(`upgrade-${i}`)).length;
+  add('upgrade: loop messages accepted / delivered / refused attempts', `${loopResult.accepted.length} / ${loopResult.accepted.length - upgradeLost} / ${loopResult.failed_attempts}`);
 
   await compose(['down', '--volumes', '--remove-orphans']);
   await removeProject(PROJECT);

@@ -67,11 +67,18 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
     progress.step(describeStep(step));
     switch (step.action) {
       case 'recreate':
-        await removeContainer(docker, step.containerId);
-      // falls through
       case 'create': {
         const { spec, aspects } = step.desired;
-        const container = await createService(docker, createOptions(spec, config.project, network, aspects), spec);
+        const replaced = step.action === 'recreate' ? await setAside(docker, step.containerId, spec.name) : undefined;
+        let container;
+        try {
+          container = await createService(docker, createOptions(spec, config.project, network, aspects), spec);
+        } catch (err) {
+          if (replaced) await docker.getContainer(replaced).rename({ name: spec.name });
+          throw err;
+        }
+        // The new container is ready (files in) before the old one stops: the service is down only for stop + start.
+        if (replaced) await removeContainer(docker, replaced);
         await startService(docker, container.id, spec);
         // dovecot comes first: chasquid is replaced only once its deliveries have somewhere to go.
         if (rolling) await waitHealthy(docker, [spec.name], progress);
@@ -87,3 +94,9 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
   }
 }
 
+
+/** Rename a running container out of the way of its successor; it keeps serving meanwhile. */
+async function setAside(docker: Engine, id: string, name: string): Promise<string> {
+  await docker.getContainer(id).rename({ name: `${name}-replaced-${Date.now()}` });
+  return id;
+}
