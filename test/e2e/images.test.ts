@@ -81,6 +81,9 @@ test.serial('pinned uids: chasquid is the same uid in both images, and owns dove
   const chasquidUid = await uidIn(images.chasquid.ref);
   t.is(chasquidUid, await uidIn(images.dovecot.ref));
   t.is(chasquidUid, '2500');
+  // The passwd-file on the users volume is root:dovecot: every rebuild must keep that gid.
+  const dovecotIds = await run('docker', ['run', '--rm', '--entrypoint', 'sh', images.dovecot.ref, '-c', 'id -u dovecot; id -g dovecot; id -u dovenull; stat -c %g /etc/mailctl/users/passwd']);
+  t.deepEqual(dovecotIds.stdout.trim().split('\n'), ['100', '102', '101', '102']);
 
   // A real stack: chasquid runs as that uid, and the listeners dovecot made for it carry it.
   const site = siteWithEnv({ MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1', ...portsFrom(21000) });
