@@ -3,6 +3,7 @@
  * DKIM key and aliases file. chasquid reads the list only at start, so adding
  * or removing one restarts it; nothing else does.
  */
+import type { Container } from 'dockerode';
 import type { Config } from '../config.js';
 import { listDir, readFile } from '../docker/archive.js';
 import { restartContainer } from '../docker/containers.js';
@@ -57,7 +58,14 @@ async function restartChasquid(docker: Engine, config: Config, why: string, prog
 
 /** Generate the domain's DKIM key with chasquid's own tool, unless it has one. Returns true when made. */
 async function ensureDkimKey(docker: Engine, config: Config, domain: string): Promise<boolean> {
-  const chasquid = await runningService(docker, config, 'chasquid');
+  return makeDkimKey(await runningService(docker, config, 'chasquid'), config, domain);
+}
+
+/**
+ * The same, in any started container of the chasquid image with the state
+ * volume mounted: the running service, or a helper before the first start.
+ */
+export async function makeDkimKey(chasquid: Container, config: Config, domain: string): Promise<boolean> {
   const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
   if (files.some((f) => selectorOf(f))) return false;
   const made = await execIn(chasquid, ['chasquid-util', '-C=/etc/chasquid', 'dkim-keygen', domain, config.dkimSelector], { user: 'chasquid' });

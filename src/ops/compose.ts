@@ -12,7 +12,10 @@ import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import { composeDocument } from '../compose/document.js';
 import type { Config } from '../config.js';
-import { putFiles } from '../docker/archive.js';
+import { listDir, putFiles } from '../docker/archive.js';
+import { makeDkimKey } from '../accounts/domains.js';
+import { CHASQUID_DOMAINS_DIR } from '../layout.js';
+import type { ServiceSpec } from '../spec/types.js';
 import type { Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
 import { writeAtomic } from '../files.js';
@@ -27,6 +30,9 @@ export interface ComposeResult {
   services: string[];
 }
 
+const volumeMounts = (spec: ServiceSpec) =>
+  spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
+
 export async function exportCompose(docker: Engine, config: Config, options: { output?: string }, progress: Progress): Promise<ComposeResult> {
   const stack = await desiredStack(docker, config, progress);
   const network = await ensureStackObjects(docker, config, stack, progress);
@@ -39,8 +45,14 @@ export async function exportCompose(docker: Engine, config: Config, options: { o
   const out = composeDocument({ project: config.project, network, subnet: config.subnet, specs: stack.desired, filesDir });
 
   for (const { spec, files } of out.volumeFiles) {
-    const mounts = spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
-    await withHelper(docker, { image: spec.image, project: config.project, mounts }, (helper) => putFiles(helper, files));
+    await withHelper(docker, { image: spec.image, project: config.project, mounts: volumeMounts(spec), start: spec.service === 'chasquid' }, async (helper) => {
+      await putFiles(helper, files);
+      // `up` makes the DKIM keys once chasquid runs; compose cannot, so they are made here.
+      if (spec.service !== 'chasquid') return;
+      for (const domain of await listDir(helper, CHASQUID_DOMAINS_DIR)) {
+        if (await makeDkimKey(helper, config, domain)) progress.step(`made the DKIM key of ${domain}`);
+      }
+    });
   }
   for (const file of out.files) {
     const path = join(filesDir, file.path);

@@ -224,6 +224,8 @@ test.serial('compose export: docker-compose accepts it, runs the same stack, and
   }
   const plan = await mailctl(composeSite, ['up', '--dry-run', '--json'], undefined, { MAILCTL_DEBUG: '' });
   t.deepEqual(JSON.parse(plan.stdout).steps.map((s: { action: string }) => s.action), ['keep', 'keep'], 'mailctl sees the same stack it would make');
+  const records = JSON.parse((await mailctl(composeSite, ['dns', '--json'])).stdout) as DnsRecord[];
+  t.true(records.some((r) => r.name === 'mail._domainkey.composed.test.' && r.value?.startsWith('v=DKIM1;')), 'the domain has its DKIM key from the start');
 
   t.is((await mailctl(composeSite, ['add-user', 'dee@composed.test', '--password-stdin'], 'dee-pass-1234\n')).code, 0);
   const sent = await run('swaks', ['--server', '127.0.0.1', '--port', '32025', '--from', 'x@sender.test', '--to', 'dee@composed.test',

@@ -1,4 +1,8 @@
 import test from 'ava';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restoreEnvFile } from '../../src/ops/restore.js';
 import { parse, stringify } from 'yaml';
 import { composeDocument } from '../../src/compose/document.js';
 import { createOptions } from '../../src/docker/containers.js';
@@ -104,4 +108,21 @@ test('containers get the spec\'s healthcheck, in nanoseconds', (t) => {
   const { specs } = composeFor();
   const options = createOptions(specs[0].spec, 'p', 'p-net', specs[0].aspects);
   t.deepEqual(options.Healthcheck, { Test: ['CMD', '/usr/local/bin/mailctl-healthcheck'], Interval: 10e9, Timeout: 5e9, StartPeriod: 60e9, Retries: 3 });
+});
+
+test('restore: the backup\'s .env is written only where there is none', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-restore-env-'));
+  const contents = {
+    manifest: parseManifest(JSON.stringify({ format: 'mailctl-backup/1', project: 'p', domain: 'example.com', hostname: 'mail.example.com', volumes: ['mail'] }), 'f'),
+    site: new Map([['.env', { content: Buffer.from('MAIL_DOMAIN=example.com\n'), mode: 0o600 }]]),
+    files: {}, messages: {},
+  };
+  const fresh = configFrom();
+  const config = { ...fresh, envFile: join(dir, '.env'), siteDir: dir };
+  t.is(restoreEnvFile(contents, config), join(dir, '.env'));
+  t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=example.com\n');
+  t.is(statSync(join(dir, '.env')).mode & 0o777, 0o600);
+  writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=mine.example\n');
+  t.is(restoreEnvFile(contents, config), undefined);
+  t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=mine.example\n', 'an existing .env is never replaced');
 });
