@@ -213,6 +213,13 @@ async function main(): Promise<void> {
   const backup = JSON.parse(must(await mailctl(site, ['backup', archive, '--json']), 'backup').stdout);
   add(`backup of ${messages} messages: size`, `${(backup.bytes / 1e6).toFixed(2)} MB`);
   add('backup: time / services paused', `${backup.seconds.toFixed(1)} s / ${backup.pausedSeconds.toFixed(1)} s`);
+  // A bigger mailbox: 1500 messages of ~135 KB (base64 of random bytes, like attachments), put straight into the Maildir.
+  const fill = 'cd /var/mail/example.test/bench/Maildir/new && for i in $(seq 1 1500); do { printf "Subject: big-%s\\r\\n\\r\\n" $i; head -c 100000 /dev/urandom | base64; } > 1700000000.big$i.bench; done; du -sm /var/mail | cut -f1';
+  const mailMB = must(await run('docker', ['exec', '-u', 'vmail', `${PROJECT}-dovecot`, 'sh', '-c', fill]), 'fill the mailbox').stdout.trim();
+  const bigArchive = join(mkdtempSync(join(tmpdir(), 'mailctl-bench-')), 'big.tar.gz');
+  const big = JSON.parse(must(await mailctl(site, ['backup', bigArchive, '--json']), 'big backup').stdout);
+  add(`backup of a ${mailMB} MB mailbox: size / time / services paused`, `${(big.bytes / 1e6).toFixed(0)} MB / ${big.seconds.toFixed(1)} s / ${big.pausedSeconds.toFixed(1)} s`);
+  must(await run('docker', ['exec', `${PROJECT}-dovecot`, 'sh', '-c', 'rm -f /var/mail/example.test/bench/Maildir/new/*.bench']), 'empty the mailbox');
   const restoreSite = siteWithEnv({ MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: `${PROJECT}-r`, MAIL_BIND: '127.0.0.1', ...portsFrom(29000) });
   const restored = JSON.parse(must(await mailctl(restoreSite, ['restore', archive, '--json']), 'restore').stdout);
   add('restore into a new project (then up)', `${restored.seconds.toFixed(1)} s, ${restored.messages} messages`);
