@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../src/dns/records.js';
@@ -112,7 +112,7 @@ test.serial('backup while mail arrives, restore into another project: every mess
 
   // A damaged archive changes nothing.
   const damaged = join(tmpdir(), `mailctl-damaged-${process.pid}.tar.gz`);
-  writeFileSync(damaged, (await import('node:fs')).readFileSync(file).subarray(0, 2000));
+  writeFileSync(damaged, readFileSync(file).subarray(0, 2000));
   const refused = await mailctl(restoredSite, ['restore', damaged], undefined, { MAILCTL_DEBUG: '' });
   t.is(refused.code, 2, show(refused));
   t.regex(refused.stderr, /not a complete mailctl backup.*nothing was changed/);
@@ -136,6 +136,17 @@ test.serial('backup while mail arrives, restore into another project: every mess
   t.is(again.code, 2);
   t.regex(again.stderr, /already has data \(3 user\(s\), mail\).*--force/);
   t.is((await mailctl(restoredSite, ['restore', file, '--force'], undefined, { MAILCTL_DEBUG: '' })).code, 0, 'with --force it replaces');
+  await removeProject(RESTORED);
+
+  // A new host: an empty directory. The backup's .env becomes the site's (the environment
+  // still overrides it: here, another project name, ports and subnet, as the source still runs).
+  const newHost = mkdtempSync(join(tmpdir(), 'mailctl-newhost-'));
+  const overrides = { MAILCTL_PROJECT: RESTORED, MAIL_SUBNET: '172.29.62.0/24', ...portsFrom(31000), MAILCTL_DEBUG: '' };
+  const fresh = await mailctl(newHost, ['restore', file], undefined, overrides);
+  t.is(fresh.code, 0, show(fresh));
+  t.is(readFileSync(join(newHost, '.env'), 'utf8'), readFileSync(join(site, '.env'), 'utf8'), 'the configuration came with the backup');
+  const cy = await imapSubjects(31993, 'cy@ops.test', USERS['cy@ops.test'], ca);
+  t.true(cy.subjects.includes('before-backup-2'), cy.out);
   await removeProject(RESTORED);
 });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreEnvFile } from '../../src/ops/restore.js';
+import { doctor } from '../../src/doctor/run.js';
 import { parse, stringify } from 'yaml';
 import { composeDocument } from '../../src/compose/document.js';
 import { createOptions } from '../../src/docker/containers.js';
@@ -125,4 +126,17 @@ test('restore: the backup\'s .env is written only where there is none', (t) => {
   writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=mine.example\n');
   t.is(restoreEnvFile(contents, config), undefined);
   t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=mine.example\n', 'an existing .env is never replaced');
+});
+
+test('doctor without an engine: that check fails with the fix, and the DNS checks still run', async (t) => {
+  const checks = await doctor(configFrom({ MAIL_IPV4: '198.51.100.7', DNSBL_ZONES: 'off' }), {
+    engine: async () => { throw new Error('no Docker engine answers at /var/run/docker.sock'); },
+    resolver: '127.0.0.1:9',
+  });
+  const engine = checks.find((c) => c.name === 'docker engine')!;
+  t.is(engine.status, 'fail');
+  t.regex(engine.fix!, /make engine/);
+  t.false(checks.some((c) => c.name.startsWith('service ')), 'no service checks without an engine');
+  t.truthy(checks.find((c) => c.name === 'dns records' || c.name.startsWith('dns ')), 'DNS was still asked');
+  t.truthy(checks.find((c) => c.name === 'reverse DNS of 198.51.100.7 (MAIL_IPV4)'));
 });
