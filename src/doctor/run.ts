@@ -16,7 +16,9 @@ import { allRecords, mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
 import { errorMessage } from '../errors.js';
-import { stackSpecs, neededImages } from '../spec/services.js';
+import { execIn } from '../docker/exec.js';
+import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
+import { greet, GREETINGS } from './greeting.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 
 export interface DoctorOptions {
@@ -59,7 +61,13 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
     if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: 'run `mailctl up`' });
     else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run \`mailctl up\`` });
     else if (health.health === 'unhealthy') checks.push({ name, status: 'fail', detail: `unhealthy: ${health.lastProbe ?? 'probe failed'}`, fix: `see \`mailctl logs ${spec.service}\`` });
-    else if (health.health === 'starting') checks.push({ name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });
+    else if (health.health === 'starting') {
+      // The engine probes every few seconds; run the same probe now rather than report a stale state.
+      const probe = await execIn(docker.getContainer(spec.name), HEALTH_PROBE).catch(() => undefined);
+      checks.push(probe?.exitCode === 0
+        ? { name, status: 'ok', detail: 'running, answers its health probe (the engine\'s first check is still pending)' }
+        : { name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });
+    }
     else checks.push({ name, status: 'ok', detail: `running, ${health.health ?? 'no healthcheck'}` });
 
     for (const port of spec.ports) {
@@ -68,17 +76,19 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
       const pname = `port ${port.host} (${port.key})`;
       if (health?.state !== 'running') {
         checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: 'run `mailctl up`' });
-      } else if (await answers(address, port.host)) {
-        checks.push({ name: pname, status: 'ok', detail: `${spec.service} answers on ${where}` });
       } else {
-        checks.push({ name: pname, status: 'fail', detail: `nothing answers on ${where}`, fix: `check the firewall and that ${port.key} is free, then run \`mailctl up\`` });
+        const greeting = GREETINGS[port.container];
+        const answer = greeting ? await greet(address, port.host, greeting) : { ok: await connects(address, port.host), line: 'connected' };
+        checks.push(answer.ok
+          ? { name: pname, status: 'ok', detail: `${spec.service} answers on ${where}: ${answer.line.slice(0, 60)}` }
+          : { name: pname, status: 'fail', detail: `${spec.service} does not answer on ${where} (${answer.line})`, fix: `check the firewall, that ${port.key} is free, and \`mailctl logs ${spec.service}\`` });
       }
     }
   }
   return checks;
 }
 
-function answers(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+function connects(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs }, () => { socket.destroy(); resolve(true); });
     socket.on('error', () => resolve(false));

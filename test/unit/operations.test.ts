@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreEnvFile } from '../../src/ops/restore.js';
 import { doctor } from '../../src/doctor/run.js';
+import { greet, GREETINGS } from '../../src/doctor/greeting.js';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parse, stringify } from 'yaml';
 import { composeDocument } from '../../src/compose/document.js';
 import { createOptions } from '../../src/docker/containers.js';
@@ -139,4 +141,24 @@ test('doctor without an engine: that check fails with the fix, and the DNS check
   t.false(checks.some((c) => c.name.startsWith('service ')), 'no service checks without an engine');
   t.truthy(checks.find((c) => c.name === 'dns records' || c.name.startsWith('dns ')), 'DNS was still asked');
   t.truthy(checks.find((c) => c.name === 'reverse DNS of 198.51.100.7 (MAIL_IPV4)'));
+});
+
+test('doctor greets: a greeting passes; a port that accepts and says nothing (docker\'s proxy) fails', async (t) => {
+  const sockets: Socket[] = [];
+  const serve = (greeting?: string) => new Promise<Server>((resolve) => {
+    const server = createServer((socket) => { sockets.push(socket); if (greeting) socket.write(greeting); });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const port = (s: Server) => (s.address() as AddressInfo).port;
+  const smtp = await serve('220 mail.example.com ESMTP\r\n');
+  const silent = await serve();
+  const wrong = await serve('-ERR go away\r\n');
+  try {
+    t.deepEqual(await greet('127.0.0.1', port(smtp), GREETINGS[25]), { ok: true, line: '220 mail.example.com ESMTP' });
+    t.deepEqual(await greet('127.0.0.1', port(silent), GREETINGS[25], 300), { ok: false, line: 'no greeting' });
+    t.false((await greet('127.0.0.1', port(wrong), GREETINGS[110])).ok);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    for (const s of [smtp, silent, wrong]) s.close();
+  }
 });
