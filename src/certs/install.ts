@@ -71,6 +71,8 @@ export interface CertSummary {
   notAfter: string;
   daysLeft: number;
   serial: string;
+  /** The DNS names in subjectAltName, lower case. */
+  names: string[];
 }
 
 export function summarizeCertificate(pem: string): CertSummary {
@@ -83,5 +85,6 @@ export function summarizeCertificate(pem: string): CertSummary {
     notAfter: notAfter.toISOString(),
     daysLeft: Math.floor((notAfter.getTime() - Date.now()) / 86_400_000),
     serial: cert.serialNumber,
+    names: (cert.subjectAltName ?? '').split(/,\s*/).filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4).toLowerCase()),
   };
 }

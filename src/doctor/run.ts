@@ -9,7 +9,7 @@ import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { describeDomains, dkimRecords } from '../accounts/domains.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
-import { localAddress } from '../certs/probe.js';
+import { localAddress, servedCertificate } from '../certs/probe.js';
 import type { Config } from '../config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { allRecords, mainDomainRecords, zoneLines } from '../dns/records.js';
@@ -39,6 +39,7 @@ export async function doctor(config: Config, options: DoctorOptions = {}): Promi
   if (docker) {
     checks.push(...(await serviceChecks(docker, config)));
     checks.push(await certificateCheck(docker, config));
+    checks.push(...(await servedCertificateChecks(docker, config)));
   }
   const resolver = new Resolver({ timeout: 3000, tries: 2 });
   if (options.resolver) resolver.setServers([parseResolver(options.resolver)]);
@@ -108,6 +109,23 @@ async function certificateCheck(docker: Engine, config: Config): Promise<Check> 
     return { ...check, status: 'warn', detail: 'still the temporary certificate from the local CA: certbot has none yet', fix: 'see `mailctl status` and `mailctl logs certbot`' };
   }
   return check;
+}
+
+/** What clients really get on the TLS ports: the volume's certificate (else a restart is pending), naming MAIL_HOSTNAME. */
+async function servedCertificateChecks(docker: Engine, config: Config): Promise<Check[]> {
+  const pem = await volumeCertificatePem(docker, config).catch(() => undefined);
+  const inVolume = pem ? summarizeCertificate(pem).serial : undefined;
+  const checks: Check[] = [];
+  for (const [service, port] of [['chasquid', config.ports.submissions], ['dovecot', config.ports.imaps]] as const) {
+    const name = `certificate served by ${service} (port ${port})`;
+    if ((await healthOf(docker, `${config.project}-${service}`))?.state !== 'running') continue;
+    const served = await servedCertificate(localAddress(config.bind), port, config.hostname);
+    if (!served) checks.push({ name, status: 'fail', detail: 'no TLS handshake', fix: `see \`mailctl logs ${service}\`` });
+    else if (!served.names.includes(config.hostname)) checks.push({ name, status: 'fail', detail: `names ${served.names.join(', ') || served.subject}, not ${config.hostname}`, fix: 'run `mailctl renew --force`' });
+    else if (inVolume && served.serial !== inVolume) checks.push({ name, status: 'warn', detail: `serial ${served.serial} is not the one in the volume (${inVolume}): a restart is pending`, fix: 'run `mailctl renew` (or `mailctl up`)' });
+    else checks.push({ name, status: 'ok', detail: `${config.hostname}, serial ${served.serial}` });
+  }
+  return checks;
 }
 
 async function dnsChecks(docker: Engine | undefined, config: Config, resolver?: string): Promise<Check[]> {

@@ -168,7 +168,7 @@ test.serial('doctor: all ok for an unlisted address with correct DNS; fails for 
   t.is(clean.code, 0, show(clean));
   const c = byName(clean.stdout);
   for (const name of ['docker engine', 'service chasquid', 'service dovecot', 'port 30025 (MAIL_PORT_SMTP)', 'port 30993 (MAIL_PORT_IMAPS)',
-    'certificate expiry', `dns MX ${DOMAIN}.`, `dns TXT mail._domainkey.${DOMAIN}.`, `reverse DNS of ${UNLISTED} (MAIL_IPV4)`, 'blocklist bl.test']) {
+    'certificate expiry', 'certificate served by chasquid (port 30465)', 'certificate served by dovecot (port 30993)', `dns MX ${DOMAIN}.`, `dns TXT mail._domainkey.${DOMAIN}.`, `reverse DNS of ${UNLISTED} (MAIL_IPV4)`, 'blocklist bl.test']) {
     t.is(c[name], 'ok', name);
   }
   t.true(Object.values(c).every((s) => s === 'ok'), clean.stdout);
