@@ -32,8 +32,10 @@ export interface BackupResult {
   file: string;
   bytes: number;
   seconds: number;
-  /** How long chasquid and dovecot were frozen. */
+  /** How long chasquid and dovecot were frozen... */
   pausedSeconds: number;
+  /** ...of which this long just to freeze them (a process in a disk write, e.g. an fsync, is frozen only after it). */
+  freezeSeconds: number;
   volumes: VolumeName[];
   site: string[];
 }
@@ -70,6 +72,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   const tmp = `${file}.partial-${process.pid}`;
   const rawTmp = `${tmp}.tar`;
   let pausedSeconds = 0;
+  let freezeSeconds = 0;
   const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
   try {
     await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
@@ -80,6 +83,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
       progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the volumes are copied`);
       const pausedAt = Date.now();
       for (const w of writers) await docker.getContainer(w.id).pause();
+      freezeSeconds = (Date.now() - pausedAt) / 1000;
       try {
         // Uncompressed to disk while paused: gzip is several times slower than the copy,
         // so it runs after the services thaw. The key material inside (TLS, DKIM, the
@@ -101,7 +105,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
     rmSync(rawTmp, { force: true });
   }
   progress.step(`wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; services paused ${pausedSeconds.toFixed(1)} s)`);
-  return { file, bytes: statSync(file).size, seconds: (Date.now() - started) / 1000, pausedSeconds, volumes, site: manifest.site };
+  return { file, bytes: statSync(file).size, seconds: (Date.now() - started) / 1000, pausedSeconds, freezeSeconds, volumes, site: manifest.site };
 }
 
 /** The site's own files that are part of its configuration: .env and the certificate sources. */

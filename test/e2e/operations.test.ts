@@ -98,7 +98,7 @@ test.serial('backup while mail arrives, restore into another project: every mess
   const made = await cli(['backup', file, '--json']);
   t.is(made.code, 0, show(made));
   const result = JSON.parse(made.stdout);
-  t.log(`backup: ${result.bytes} bytes in ${result.seconds} s (services paused ${result.pausedSeconds} s)`);
+  t.log(`backup: ${result.bytes} bytes in ${result.seconds} s (services paused ${result.pausedSeconds} s, of which ${result.freezeSeconds} s to freeze them)`);
   t.is(statSync(file).mode & 0o777, 0o600, 'the archive holds keys: owner-only');
   await sleep(1500);
   await tester(['touch', '/tmp/stop-backup-loop']);
