@@ -3,11 +3,10 @@
  * DKIM key and aliases file. chasquid reads the list only at start, so adding
  * or removing one restarts it; nothing else does.
  */
-import type { Container } from 'dockerode';
 import type { Config } from '../config.js';
 import { listDir, readFile } from '../docker/archive.js';
 import { restartContainer } from '../docker/containers.js';
-import type { Engine } from '../docker/engine.js';
+import type { Container, Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError, UsageError } from '../errors.js';
 import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';

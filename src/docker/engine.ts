@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import { OperationalError } from '../errors.js';
 
 export type Engine = Docker;
+export type { Container } from 'dockerode';
 
 /** Connect (dockerode honours DOCKER_HOST) and check the engine answers. */
 export async function connectEngine(): Promise<Engine> {

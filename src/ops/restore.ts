@@ -13,7 +13,7 @@ import { buildImages } from '../build.js';
 import { localCaDir, manualCertDir } from '../certs/source.js';
 import type { Config } from '../config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
-import type { Engine } from '../docker/engine.js';
+import type { Container, Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { withHelper } from '../docker/helper.js';
 import { OperationalError, UsageError } from '../errors.js';
@@ -87,7 +87,8 @@ export interface RestoreResult {
   volumes: VolumeName[];
   files: number;
   messages: number;
-  users: string[];
+  /** The mailboxes that have messages ("user@domain"). */
+  mailboxes: string[];
   siteFilesWritten: string[];
   seconds: number;
 }
@@ -131,14 +132,14 @@ export async function restore(
     volumes: manifest.volumes,
     files: Object.values(contents.files).reduce((a, b) => a + b, 0),
     messages: Object.values(contents.messages).reduce((a, b) => a + b, 0),
-    users: Object.keys(contents.messages).sort(),
+    mailboxes: Object.keys(contents.messages).sort(),
     siteFilesWritten,
     seconds: (Date.now() - started) / 1000,
   };
 }
 
 /** "3 users, mail" when the volumes hold accounts or messages; undefined when they are empty. */
-async function dataIn(helper: Parameters<typeof execIn>[0]): Promise<string | undefined> {
+async function dataIn(helper: Container): Promise<string | undefined> {
   const users = `/${volumePath('users')}/passwd`;
   const mail = `/${volumePath('mail')}`;
   const probe = await execIn(helper, ['sh', '-c', `u=$(grep -c . ${users} 2>/dev/null || true); m=$(find ${mail} -type f 2>/dev/null | head -n 1); echo "\${u:-0} \${m:+yes}"`]);

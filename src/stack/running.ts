@@ -1,7 +1,6 @@
-import type { Container } from 'dockerode';
 import type { Config } from '../config.js';
 import { healthOf } from '../docker/containers.js';
-import type { Engine } from '../docker/engine.js';
+import type { Container, Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
 import { containerName } from '../layout.js';
 

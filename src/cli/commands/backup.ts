@@ -42,6 +42,6 @@ export function register(program: Command, context: CliContext): void {
       const result = { ...(await restore(await connectEngine(), config, path, contents, opts, progress)), seconds: (Date.now() - started) / 1000 };
       if (opts.json) return printJson(context, { ...result, envWritten });
       context.stdout.write(`restored ${result.fromProject} into ${result.project}: ${result.files} files, ${result.messages} messages ` +
-        `of ${result.users.length} mailboxes, in ${result.seconds.toFixed(1)} s\n`);
+        `in ${result.mailboxes.length} mailboxes, in ${result.seconds.toFixed(1)} s\n`);
     });
 }
