@@ -29,7 +29,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print where things were written as JSON')
     .action(async (opts: { output?: string; json?: boolean }, command: Command) => {
       const config = configFor(command, context);
-      const progress = createProgress(context.stderr, opts.json || !opts.output);
+      const progress = createProgress(context.stderr, opts.json);
       const output = opts.output ? resolve(context.cwd, opts.output) : undefined;
       const result = await exportCompose(await connectEngine(), config, { output }, progress);
       if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services });
