@@ -3,7 +3,9 @@ import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import type { Config } from '../config.js';
 import { createOptions, createService, observeProject, removeContainer, restartContainer, startService } from '../docker/containers.js';
-import type { Engine } from '../docker/engine.js';
+import { ignoreNotModified, type Engine } from '../docker/engine.js';
+import { OperationalError } from '../errors.js';
+import type { ServiceSpec } from '../spec/types.js';
 import type { Progress } from '../progress.js';
 import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
 import { desiredStack, ensureStackObjects } from './desired.js';
@@ -68,6 +70,7 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
     switch (step.action) {
       case 'recreate':
       case 'create': {
+        // Rolling: dovecot comes first, and chasquid is replaced only once its deliveries have somewhere to go.
         const { spec, aspects } = step.desired;
         const replaced = step.action === 'recreate' ? await setAside(docker, step.containerId, spec.name) : undefined;
         let container;
@@ -78,10 +81,12 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
           throw err;
         }
         // The new container is ready (files in) before the old one stops: the service is down only for stop + start.
+        if (replaced && rolling) {
+          await replaceOrRollBack(docker, replaced, container.id, spec, progress);
+          break;
+        }
         if (replaced) await removeContainer(docker, replaced);
         await startService(docker, container.id, spec);
-        // dovecot comes first: chasquid is replaced only once its deliveries have somewhere to go.
-        if (rolling) await waitHealthy(docker, [spec.name], progress);
         break;
       }
       case 'start':
@@ -99,4 +104,27 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
 async function setAside(docker: Engine, id: string, name: string): Promise<string> {
   await docker.getContainer(id).rename({ name: `${name}-replaced-${Date.now()}` });
   return id;
+}
+
+/**
+ * Rolling replacement: the old container is only stopped until the new one is
+ * healthy. If the new one does not get there, it is removed and the old one
+ * comes back under its name, so a failed upgrade leaves the service as it was.
+ */
+async function replaceOrRollBack(docker: Engine, oldId: string, newId: string, spec: ServiceSpec, progress: Progress): Promise<void> {
+  const old = docker.getContainer(oldId);
+  await ignoreNotModified(old.stop({ t: 10 }));
+  try {
+    await startService(docker, newId, spec);
+    await waitHealthy(docker, [spec.name], progress);
+  } catch (err) {
+    progress.step(`${spec.name} did not become healthy: rolling back to the container it replaced`);
+    await removeContainer(docker, newId);
+    await old.rename({ name: spec.name });
+    await ignoreNotModified(old.start());
+    await waitHealthy(docker, [spec.name], progress);
+    const reason = err instanceof OperationalError ? err : undefined;
+    throw new OperationalError(`${spec.name} was rolled back: ${reason?.message ?? (err as Error).message}`, reason?.details);
+  }
+  await removeContainer(docker, oldId);
 }

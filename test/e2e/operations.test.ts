@@ -7,11 +7,11 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../src/dns/records.js';
-import { dnsmasqZone, docker, dumpLogs, mailctl, portsFrom, removeProject, rig, run, show, siteWithEnv, sleep } from '../helpers/e2e.js';
+import { dnsmasqZone, docker, dumpLogs, mailctl, portsFrom, removeProject, rig, ROOT, run, show, siteWithEnv, sleep } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest9';
 const RESTORED = 'mctest9r';
@@ -218,6 +218,23 @@ test.serial('upgrade: new images, containers replaced one at a time, mail sent t
   for (const [user, password] of Object.entries(USERS)) {
     t.is((await tester(['mailcheck', 'login', 'imaps', DOVECOT, user], `${password}\n`)).code, 0, `${user} still logs in`);
   }
+});
+
+test.serial('up --rolling: a replacement that does not come up is rolled back, and the old container serves again', async (t) => {
+  const before = (await docker.getContainer(DOVECOT).inspect()).Image;
+  // The same images, but a dovecot whose new container exits at once.
+  const broken = mkdtempSync(join(tmpdir(), 'mailctl-images-'));
+  cpSync(join(ROOT, 'images'), broken, { recursive: true });
+  const dockerfile = join(broken, 'dovecot/Dockerfile');
+  writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace('CMD ["/usr/sbin/dovecot", "-F"]', 'CMD ["false"]'));
+  const failed = await cli(['up', '--rolling'], undefined, { MAILCTL_IMAGES_DIR: broken });
+  t.is(failed.code, 1, show(failed));
+  t.regex(failed.stderr, /rolling back to the container it replaced/);
+  t.regex(failed.stderr, /mailctl: mctest9-dovecot was rolled back: mctest9-dovecot stopped while starting/);
+  t.is((await docker.getContainer(DOVECOT).inspect()).Image, before, 'the old container is back under its name');
+  t.is((await tester(['mailcheck', 'login', 'imaps', DOVECOT, 'ann@ops.test'], `${USERS['ann@ops.test']}\n`)).code, 0);
+  const plan = await cli(['up', '--dry-run', '--json']);
+  t.deepEqual(JSON.parse(plan.stdout).steps.map((s: { action: string }) => s.action), ['keep', 'keep'], 'nothing else was left behind');
 });
 
 test.serial('compose export: docker-compose accepts it, runs the same stack, and it delivers mail', async (t) => {

@@ -10,15 +10,16 @@ export function register(program: Command, context: CliContext): void {
     .command('up')
     .description('build what is missing and start (or update) the mail server')
     .option('--dry-run', 'print what would change, change nothing')
+    .option('--rolling', 'replace containers one at a time, each healthy before the next; roll back one that is not')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dryRun?: boolean; json?: boolean }, command: Command) => {
+    .action(async (opts: { dryRun?: boolean; rolling?: boolean; json?: boolean }, command: Command) => {
       const config = configFor(command, context);
       if (config.sandbox && !opts.json) {
         context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.bind}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
       }
       const docker = await connectEngine();
       const progress = createProgress(context.stderr);
-      const result = await up(docker, config, { dryRun: opts.dryRun }, progress);
+      const result = await up(docker, config, { dryRun: opts.dryRun, rolling: opts.rolling }, progress);
       progress.stop();
       if (opts.json) return printJson(context, { ...result, domain: config.domain, hostname: config.hostname, ports: config.ports });
       context.stdout.write(render(result, config));
