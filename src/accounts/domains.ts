@@ -14,6 +14,7 @@ import type { Progress } from '../progress.js';
 import { waitHealthy } from '../stack/health.js';
 import { runningService } from '../stack/running.js';
 import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';
+import { allRecords, type DnsRecord } from '../dns/records.js';
 import { normalizeDomain } from '../validate.js';
 
 export interface DomainInfo {
@@ -86,6 +87,14 @@ export async function addDomain(docker: Engine, config: Config, input: string, p
 }
 
 /** Every served domain gets a DKIM key; chasquid restarts once if any was made (it loads keys at start). */
+/** The DNS records of every served domain (or only `only`), DKIM keys included: what `dns` prints and checks. */
+export async function stackRecords(docker: Engine, config: Config, only?: string): Promise<DnsRecord[]> {
+  const domains = (await describeDomains(docker, config)).filter((d) => !only || d.domain === only);
+  if (only && domains.length === 0) throw new UsageError(`${only} is not a domain of this server (see \`mailctl list-domains\`)`);
+  const keys = await Promise.all(domains.map(async (d) => ({ domain: d.domain, dkim: await dkimRecords(docker, config, d.domain) })));
+  return allRecords(config, keys).filter((r) => !only || r.domain === only);
+}
+
 export async function ensureDkimKeys(docker: Engine, config: Config, progress: Progress): Promise<string[]> {
   const made: string[] = [];
   for (const domain of await listDomains(docker, config)) {

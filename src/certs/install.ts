@@ -7,8 +7,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { Config } from '../config.js';
 import { putFiles, readFile } from '../docker/archive.js';
 import { orAbsent, type Engine } from '../docker/engine.js';
+import { withHelper } from '../docker/helper.js';
 import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../layout.js';
-import { projectLabels } from '../labels.js';
 import type { CertPair } from './selfsigned.js';
 
 const HELPER_MOUNT = '/certs';
@@ -24,17 +24,12 @@ export function fingerprint(pair: CertPair): string {
 export async function installCertificate(docker: Engine, config: Config, helperImage: string, pair: CertPair, placeholder = false): Promise<boolean> {
   const current = await volumeCertificatePem(docker, config, helperImage);
   if (current === pair.certPem || (placeholder && current)) return false;
-  const helper = await createHelper(docker, config, helperImage);
-  try {
-    const dir = `${HELPER_MOUNT}/${config.hostname}`;
-    await putFiles(helper, [
-      { path: dir, mode: 0o750, gid: CHASQUID_GID },
-      { path: `${dir}/${KEY_FILE}`, content: pair.keyPem, mode: 0o640, gid: CHASQUID_GID },
-      { path: `${dir}/${CERT_FILE}`, content: pair.certPem, mode: 0o640, gid: CHASQUID_GID },
-    ]);
-  } finally {
-    await helper.remove({ force: true });
-  }
+  const dir = `${HELPER_MOUNT}/${config.hostname}`;
+  await withHelper(docker, certsHelper(config, helperImage), (helper) => putFiles(helper, [
+    { path: dir, mode: 0o750, gid: CHASQUID_GID },
+    { path: `${dir}/${KEY_FILE}`, content: pair.keyPem, mode: 0o640, gid: CHASQUID_GID },
+    { path: `${dir}/${CERT_FILE}`, content: pair.certPem, mode: 0o640, gid: CHASQUID_GID },
+  ]));
   return true;
 }
 
@@ -48,22 +43,12 @@ export async function volumeCertificatePem(docker: Engine, config: Config, helpe
     return (await readFile(dovecot, `${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
   }
   if (!helperImage) return undefined;
-  const helper = await createHelper(docker, config, helperImage);
-  try {
-    return (await readFile(helper, `${HELPER_MOUNT}/${config.hostname}/${CERT_FILE}`))?.toString();
-  } finally {
-    await helper.remove({ force: true });
-  }
+  return withHelper(docker, certsHelper(config, helperImage), async (helper) =>
+    (await readFile(helper, `${HELPER_MOUNT}/${config.hostname}/${CERT_FILE}`))?.toString());
 }
 
-function createHelper(docker: Engine, config: Config, image: string) {
-  return docker.createContainer({
-    Image: image,
-    Cmd: ['true'],
-    Labels: projectLabels(config.project, 'helper'),
-    HostConfig: { Mounts: [{ Type: 'volume', Source: volumeName(config.project, 'certs'), Target: HELPER_MOUNT }] },
-  });
-}
+const certsHelper = (config: Config, image: string) =>
+  ({ image, project: config.project, mounts: [{ volume: volumeName(config.project, 'certs'), target: HELPER_MOUNT }] });
 
 export interface CertSummary {
   subject: string;

@@ -6,13 +6,12 @@
  * the DNS ones still run.
  */
 import { Resolver } from 'node:dns/promises';
-import { connect } from 'node:net';
-import { describeDomains, dkimRecords } from '../accounts/domains.js';
+import { stackRecords } from '../accounts/domains.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
 import { localAddress, servedCertificate } from '../certs/probe.js';
 import type { Config } from '../config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
-import { allRecords, mainDomainRecords, zoneLines } from '../dns/records.js';
+import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
 import { errorMessage } from '../errors.js';
@@ -78,8 +77,7 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
       if (health?.state !== 'running') {
         checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: 'run `mailctl up`' });
       } else {
-        const greeting = GREETINGS[port.container];
-        const answer = greeting ? await greet(address, port.host, greeting) : { ok: await connects(address, port.host), line: 'connected' };
+        const answer = await greet(address, port.host, GREETINGS[port.container]);
         checks.push(answer.ok
           ? { name: pname, status: 'ok', detail: `${spec.service} answers on ${where}: ${answer.line.slice(0, 60)}` }
           : { name: pname, status: 'fail', detail: `${spec.service} does not answer on ${where} (${answer.line})`, fix: `check the firewall, that ${port.key} is free, and \`mailctl logs ${spec.service}\`` });
@@ -89,13 +87,6 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
   return checks;
 }
 
-function connects(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs }, () => { socket.destroy(); resolve(true); });
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => { socket.destroy(); resolve(false); });
-  });
-}
 
 async function certificateCheck(docker: Engine, config: Config): Promise<Check> {
   const pem = await volumeCertificatePem(docker, config).catch(() => undefined);
@@ -133,9 +124,7 @@ async function dnsChecks(docker: Engine | undefined, config: Config, resolver?: 
   let records = mainDomainRecords(config);
   if (docker) {
     try {
-      const domains = await describeDomains(docker, config);
-      const keys = await Promise.all(domains.map(async (d) => ({ domain: d.domain, dkim: await dkimRecords(docker, config, d.domain) })));
-      records = allRecords(config, keys);
+      records = await stackRecords(docker, config);
     } catch { /* chasquid is down: its failure is reported above */ }
   }
   try {

@@ -27,6 +27,7 @@ import type { Progress } from '../progress.js';
 import type { FileSpec } from '../spec/types.js';
 import { BACKUP_FORMAT, BACKUP_ROOT, DATA_VOLUMES, MANIFEST_PATH, sitePath, volumePath, type BackupManifest } from './manifest.js';
 import { version } from '../version.js';
+import { byStopOrder, STOP_ORDER } from '../stack/running.js';
 
 export interface BackupResult {
   file: string;
@@ -40,8 +41,6 @@ export interface BackupResult {
   site: string[];
 }
 
-/** Services that write the data volumes: frozen while the archive is read, chasquid first. */
-const WRITERS = ['chasquid', 'dovecot', 'certbot'];
 
 export async function backup(docker: Engine, config: Config, file: string, options: { force?: boolean }, progress: Progress): Promise<BackupResult> {
   const started = Date.now();
@@ -78,8 +77,9 @@ export async function backup(docker: Engine, config: Config, file: string, optio
     await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
       await putFiles(helper, [{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
       const writers = (await observeProject(docker, config.project))
-        .filter((c) => c.state === 'running' && WRITERS.includes(c.service))
-        .sort((a, b) => WRITERS.indexOf(a.service) - WRITERS.indexOf(b.service));
+        // The services that write the data volumes, chasquid first.
+        .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service))
+        .sort(byStopOrder);
       progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the volumes are copied`);
       const pausedAt = Date.now();
       for (const w of writers) await docker.getContainer(w.id).pause();
@@ -108,12 +108,16 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   return { file, bytes: statSync(file).size, seconds: (Date.now() - started) / 1000, pausedSeconds, freezeSeconds, volumes, site: manifest.site };
 }
 
+/** The site's certificate sources, by their name in the archive (site/<name>/). */
+export function certificateSources(config: Config): Record<string, string> {
+  return { 'local-ca': localCaDir(config), 'manual-cert': manualCertDir(config) };
+}
+
 /** The site's own files that are part of its configuration: .env and the certificate sources. */
 function siteFiles(config: Config): FileSpec[] {
   const files: FileSpec[] = [];
   if (!config.sandbox && existsSync(config.envFile)) files.push({ path: sitePath('.env'), content: readFileSync(config.envFile, 'utf8'), mode: 0o600 });
-  const dirs: [string, string][] = [['local-ca', localCaDir(config)], ['manual-cert', manualCertDir(config)]];
-  for (const [name, dir] of dirs) {
+  for (const [name, dir] of Object.entries(certificateSources(config))) {
     if (!existsSync(dir)) continue;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isFile()) continue;

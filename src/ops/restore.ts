@@ -5,12 +5,11 @@
  * or mail is only replaced when asked (--force).
  */
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { buildImages } from '../build.js';
-import { localCaDir, manualCertDir } from '../certs/source.js';
 import type { Config } from '../config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
 import type { Container, Engine } from '../docker/engine.js';
@@ -22,6 +21,8 @@ import { volumeName, type VolumeName } from '../layout.js';
 import type { Progress } from '../progress.js';
 import { neededImages } from '../spec/services.js';
 import { up } from '../stack/up.js';
+import { certificateSources } from './backup.js';
+import { byStopOrder } from '../stack/running.js';
 import { maildirMessageOwner, MANIFEST_PATH, parseManifest, sitePath, volumeOfEntry, volumePath, type BackupManifest } from './manifest.js';
 
 export interface BackupContents {
@@ -150,8 +151,9 @@ async function dataIn(helper: Container): Promise<string | undefined> {
 
 /** Stop (not remove) the stack's containers: nothing may write the volumes while they are replaced. */
 async function stopServices(docker: Engine, config: Config, progress: Progress): Promise<void> {
-  const running = (await observeProject(docker, config.project)).filter((c) => c.service !== 'helper' && (c.state === 'running' || c.state === 'paused'));
-  running.sort((a, b) => (a.service === 'chasquid' ? -1 : b.service === 'chasquid' ? 1 : 0));
+  const running = (await observeProject(docker, config.project))
+    .filter((c) => c.service !== 'helper' && (c.state === 'running' || c.state === 'paused'))
+    .sort(byStopOrder);
   for (const c of running) {
     progress.step(`stopping ${c.name}`);
     await docker.getContainer(c.id).stop({ t: 10 }).catch(() => {});
@@ -161,7 +163,7 @@ async function stopServices(docker: Engine, config: Config, progress: Progress):
 /** The local CA and a manual certificate, where this site expects them, unless it has its own. */
 function restoreCertificateSources(contents: BackupContents, config: Config): string[] {
   const written: string[] = [];
-  const dirs: Record<string, string> = { 'local-ca': localCaDir(config), 'manual-cert': manualCertDir(config) };
+  const dirs = certificateSources(config);
   const groups = new Map<string, [string, { content: Buffer; mode: number }][]>();
   for (const [name, file] of contents.site) {
     const [group, base] = name.split('/');
@@ -171,7 +173,7 @@ function restoreCertificateSources(contents: BackupContents, config: Config): st
   for (const [group, files] of groups) {
     const dir = dirs[group];
     if (existsSync(dir)) continue;
-    mkdirSync(dirname(join(dir, 'x')), { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     for (const [base, file] of files) {
       writeAtomic(join(dir, base), file.content, file.mode & 0o777);
       written.push(join(dir, base));

@@ -5,6 +5,7 @@ import { orAbsent, type Engine } from '../docker/engine.js';
 import { LABEL } from '../labels.js';
 import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
+import { byStopOrder } from './running.js';
 
 export interface DownResult {
   containers: string[];
@@ -14,9 +15,7 @@ export interface DownResult {
 
 export async function down(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
   const result: DownResult = { containers: [], volumes: [] };
-  // chasquid first: it stops taking mail before dovecot, which delivers it, goes away.
-  const first = (service: string) => (service === 'chasquid' ? 0 : 1);
-  const observed = (await observeProject(docker, config.project)).sort((a, b) => first(a.service) - first(b.service));
+  const observed = (await observeProject(docker, config.project)).sort(byStopOrder);
   for (const container of observed) {
     progress.step(`removing ${container.name}`);
     await removeContainer(docker, container.id);

@@ -4,6 +4,11 @@ import type { Container, Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
 import { containerName } from '../layout.js';
 
+/** Stop order: chasquid first, so it stops taking mail before dovecot, which delivers it, goes away. */
+export const STOP_ORDER = ['chasquid', 'dovecot', 'certbot'];
+export const byStopOrder = (a: { service: string }, b: { service: string }) => rank(a.service) - rank(b.service);
+const rank = (service: string) => (STOP_ORDER.includes(service) ? STOP_ORDER.indexOf(service) : STOP_ORDER.length);
+
 /** A service's container, which must be running for the command to work. */
 export async function runningService(docker: Engine, config: Config, service: string): Promise<Container> {
   const name = containerName(config.project, service);

@@ -162,3 +162,10 @@ test('doctor greets: a greeting passes; a port that accepts and says nothing (do
     for (const s of [smtp, silent, wrong]) s.close();
   }
 });
+
+test('doctor knows the greeting of every port a stack can publish', (t) => {
+  const { specs } = composeFor({ CERT_MODE: 'acme', ACME_EMAIL: 'a@example.com', SPAMASSASSIN: 'on' });
+  const ports = specs.flatMap((d) => d.spec.ports.map((p) => p.container));
+  t.deepEqual(ports.filter((p) => !GREETINGS[p]), []);
+  t.true(ports.length >= 8);
+});

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { describeDomains, dkimRecords } from '../../accounts/domains.js';
+import { stackRecords } from '../../accounts/domains.js';
 import { checkRecords, parseResolver } from '../../dns/check.js';
-import { allRecords, ptrAdvice, zoneLines } from '../../dns/records.js';
+import { ptrAdvice, zoneLines } from '../../dns/records.js';
 import { connectEngine } from '../../docker/engine.js';
-import { OperationalError, UsageError } from '../../errors.js';
+import { OperationalError } from '../../errors.js';
 import { normalizeDomain } from '../../validate.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 
@@ -20,10 +20,7 @@ export function register(program: Command, context: CliContext): void {
       if (opts.resolver) parseResolver(opts.resolver);
       const only = opts.domain ? normalizeDomain(opts.domain) : undefined;
       const docker = await connectEngine();
-      const domains = (await describeDomains(docker, config)).filter((d) => !only || d.domain === only);
-      if (only && domains.length === 0) throw new UsageError(`${only} is not a domain of this server (see \`mailctl list-domains\`)`);
-      const keys = await Promise.all(domains.map(async (d) => ({ domain: d.domain, dkim: await dkimRecords(docker, config, d.domain) })));
-      const records = allRecords(config, keys).filter((r) => !only || r.domain === only);
+      const records = await stackRecords(docker, config, only);
       if (!opts.check) {
         if (opts.json) return printJson(context, records);
         context.stdout.write(zoneLines(records));
