@@ -38,7 +38,7 @@ export async function buildImages(docker: Engine, config: Config, options: Build
     progress.step(`building ${ref}`);
     const id = await buildImage(
       docker,
-      { name, dir, generated, ref, contextHash: hash, buildArgs: { BASE_IMAGE: config.baseImage }, noCache: options.noCache },
+      { name, dir, generated, ref, contextHash: hash, buildArgs: { BASE_IMAGE: config.baseImage, DEBIAN_MIRROR: config.debianMirror }, noCache: options.noCache },
       (line) => {
         if (/^Step \d+\/\d+/.test(line)) progress.step(`  ${name}: ${line.slice(0, 160)}`);
         else progress.detail(`${name}: ${line}`);

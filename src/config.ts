@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError } from './errors.js';
 import { IMAGES_DIR } from './paths.js';
+import { parseTarget } from './accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
 
 export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;
@@ -41,7 +42,7 @@ export const CONFIG_KEYS = [
   'MAIL_DOMAIN', 'MAIL_HOSTNAME', 'MAIL_IPV4', 'MAIL_IPV6', 'MAILCTL_PROJECT', 'MAIL_BIND',
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
-  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAILCTL_DEBUG',
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -76,6 +77,8 @@ export interface Config {
   readonly filters: { readonly spamassassin: boolean; readonly clamav: boolean };
   /** DNS blocklists `doctor` checks MAIL_IPV4 against; empty when DNSBL_ZONES=off. */
   readonly dnsblZones: readonly string[];
+  /** Where postmaster@ and abuse@ of every domain deliver (MAIL_POSTMASTER); unset: the first account added. */
+  readonly postmaster?: string;
   readonly debug: boolean;
 }
 
@@ -191,6 +194,9 @@ export function buildConfig(
     problems.push(`MAIL_SUBNET "${raw.MAIL_SUBNET}" is not an IPv4 subnet (e.g. 172.29.53.0/24)`);
   }
 
+  const postmaster = raw.MAIL_POSTMASTER ? attempt(() => parseTarget(raw.MAIL_POSTMASTER!).address) : undefined;
+  if (postmaster && /^(postmaster|abuse)@/.test(postmaster)) problems.push(`MAIL_POSTMASTER "${raw.MAIL_POSTMASTER}" must be a person's address, not postmaster@ or abuse@ itself`);
+
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
     throw new UsageError(`configuration in ${source} has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
@@ -218,6 +224,7 @@ export function buildConfig(
     dkimSelector: raw.DKIM_SELECTOR ?? 'mail',
     filters: Object.freeze({ spamassassin: onOff(raw.SPAMASSASSIN), clamav: onOff(raw.CLAMAV) }),
     dnsblZones: Object.freeze(dnsblZones),
+    postmaster,
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

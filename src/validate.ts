@@ -28,26 +28,6 @@ export function normalizeDomain(input: string, what = 'domain'): string {
   return ascii;
 }
 
-export interface Address {
-  local: string;
-  domain: string;
-  address: string;
-}
-
-/** A mail address user@domain: local part lower-cased, domain normalised. */
-export function parseAddress(input: string): Address {
-  const at = input.lastIndexOf('@');
-  const local = at > 0 ? input.slice(0, at).toLowerCase() : '';
-  if (at <= 0 || local.length > 64 || !/^[a-z0-9!#$%&'*+=?^_`{|}~.-]+$/.test(local) ||
-      local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
-    throw new UsageError(`"${input}" is not a valid mail address (expected user@domain, e.g. alice@example.com)`);
-  }
-  const domain = normalizeDomain(input.slice(at + 1), `the domain of "${input}"`);
-  const address = `${local}@${domain}`;
-  if (address.length > 254) throw new UsageError(`"${input}" is longer than 254 characters`);
-  return { local, domain, address };
-}
-
 /** Project names prefix containers, volumes and networks. */
 export function isValidProjectName(name: string): boolean {
   return /^[a-z0-9][a-z0-9_-]{0,39}$/.test(name);

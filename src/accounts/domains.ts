@@ -15,7 +15,6 @@ import { waitHealthy } from '../stack/health.js';
 import { runningService } from '../stack/running.js';
 import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';
 import { allRecords, type DnsRecord } from '../dns/records.js';
-import { normalizeDomain } from '../validate.js';
 
 export interface DomainInfo {
   domain: string;
@@ -73,20 +72,17 @@ export async function makeDkimKey(chasquid: Container, config: Config, domain: s
   return true;
 }
 
-/** Make chasquid serve `input` (with a DKIM key). Returns false when it already did. */
-export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress): Promise<{ domain: string; added: boolean }> {
-  const domain = normalizeDomain(input);
-  if ((await listDomains(docker, config)).includes(domain)) return { domain, added: false };
+/** Make chasquid serve `domain` (punycode), with a DKIM key. Returns false when it already did. Callers hold the accounts lock. */
+export async function createDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<boolean> {
+  if ((await listDomains(docker, config)).includes(domain)) return false;
   const chasquid = await runningService(docker, config, 'chasquid');
-  // -p: two add-user calls for the same new domain may race here; both succeed.
   const made = await execIn(chasquid, ['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
   await ensureDkimKey(docker, config, domain);
   await restartChasquid(docker, config, `new domain ${domain}`, progress);
-  return { domain, added: true };
+  return true;
 }
 
-/** Every served domain gets a DKIM key; chasquid restarts once if any was made (it loads keys at start). */
 /** The DNS records of every served domain (or only `only`), DKIM keys included: what `dns` prints and checks. */
 export async function stackRecords(docker: Engine, config: Config, only?: string): Promise<DnsRecord[]> {
   const domains = (await describeDomains(docker, config)).filter((d) => !only || d.domain === only);
@@ -95,6 +91,7 @@ export async function stackRecords(docker: Engine, config: Config, only?: string
   return allRecords(config, keys).filter((r) => !only || r.domain === only);
 }
 
+/** Every served domain gets a DKIM key; chasquid restarts once if any was made (it loads keys at start). */
 export async function ensureDkimKeys(docker: Engine, config: Config, progress: Progress): Promise<string[]> {
   const made: string[] = [];
   for (const domain of await listDomains(docker, config)) {
@@ -104,19 +101,10 @@ export async function ensureDkimKeys(docker: Engine, config: Config, progress: P
   return made;
 }
 
-export async function delDomain(
-  docker: Engine, config: Config, input: string, usersOf: (domain: string) => Promise<string[]>, options: { force?: boolean }, progress: Progress,
-): Promise<{ domain: string; removedUsers: string[] }> {
-  const domain = normalizeDomain(input);
-  if (domain === config.domain) throw new UsageError(`${domain} is MAIL_DOMAIN, the main domain: change MAIL_DOMAIN in .env instead`);
-  if (!(await listDomains(docker, config)).includes(domain)) throw new UsageError(`${domain} is not a domain of this server (see \`mailctl list-domains\`)`);
-  const users = await usersOf(domain);
-  if (users.length && !options.force) {
-    throw new UsageError(`${domain} still has ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', ...' : ''}): remove them first, or add --force`);
-  }
+/** Stop serving `domain` (its aliases and DKIM key go with it). Callers hold the accounts lock and deal with its users. */
+export async function removeDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<void> {
   const chasquid = await runningService(docker, config, 'chasquid');
   const removed = await execIn(chasquid, ['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (removed.exitCode !== 0) throw new OperationalError(`removing domain ${domain} failed: ${removed.stderr.trim()}`);
   await restartChasquid(docker, config, `domain ${domain} removed`, progress);
-  return { domain, removedUsers: users };
 }

@@ -2,18 +2,17 @@
  * Accounts live in dovecot's passwd-file (the stack's one user database),
  * changed only by `mailctl-users` inside the dovecot container, which locks,
  * hashes with `doveadm pw` and renames atomically. Passwords travel on the
- * exec's stdin, never in a command line.
+ * exec's stdin, never in a command line. Callers hold the accounts lock
+ * (accounts/changes.ts) for changes.
  */
 import type { Config } from '../config.js';
 import { readFile } from '../docker/archive.js';
 import type { Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError, UsageError } from '../errors.js';
-import { MAIL_ROOT, USERS_FILE } from '../layout.js';
-import type { Progress } from '../progress.js';
+import { USERS_FILE } from '../layout.js';
 import { runningService } from '../stack/running.js';
-import { parseAddress } from '../validate.js';
-import { addDomain } from './domains.js';
+import { alternateForms, parseAddress, type Address } from './address.js';
 import { checkPassword } from './password.js';
 import { parsePasswd, type UserEntry } from './passwd.js';
 
@@ -27,20 +26,13 @@ function failed(what: string, result: { exitCode: number; stderr: string }): nev
   throw new OperationalError(`${what} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
 }
 
-export interface AddUserResult {
-  address: string;
-  domainAdded: boolean;
-}
-
-export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress): Promise<AddUserResult> {
-  const { address, domain } = parseAddress(input);
+/** Write the account (every spelling of it). Returns where an earlier owner's mail was set aside, if any. */
+export async function writeUser(docker: Engine, config: Config, a: Address, password: string): Promise<string | undefined> {
   checkPassword(password);
-  const result = await usersTool(docker, config, ['add', address], `${password}\n`);
-  if (result.exitCode === 3) throw new UsageError(`${address} already exists: use \`mailctl passwd ${address}\` to change its password`);
-  if (result.exitCode !== 0) failed(`adding ${address}`, result);
-  // The first user of a new domain also adds the domain.
-  const { added } = await addDomain(docker, config, domain, progress);
-  return { address, domainAdded: added };
+  const result = await usersTool(docker, config, ['add', a.address, ...alternateForms(a)], `${password}\n`);
+  if (result.exitCode === 3) throw new UsageError(`${a.address} already exists: use \`mailctl passwd ${a.address}\` to change its password`);
+  if (result.exitCode !== 0) failed(`adding ${a.address}`, result);
+  return result.stdout.trim() || undefined;
 }
 
 export async function changePassword(docker: Engine, config: Config, input: string, password: string): Promise<string> {
@@ -52,20 +44,15 @@ export async function changePassword(docker: Engine, config: Config, input: stri
   return address;
 }
 
-/** Remove an account; its mail stays on the volume unless `purge`. */
-export async function delUser(docker: Engine, config: Config, input: string, options: { purge?: boolean }): Promise<{ address: string; purged: boolean }> {
-  const { address, local, domain } = parseAddress(input);
-  const result = await usersTool(docker, config, ['del', address]);
+/** Remove the account; its mail is purged or set aside (returned: where it went). */
+export async function removeUser(docker: Engine, config: Config, address: string, purge: boolean): Promise<string | undefined> {
+  const result = await usersTool(docker, config, ['del', address, purge ? 'purge' : 'keep']);
   if (result.exitCode === 4) throw new UsageError(`${address} does not exist (see \`mailctl list-users\`)`);
   if (result.exitCode !== 0) failed(`removing ${address}`, result);
-  if (options.purge) {
-    const dovecot = await runningService(docker, config, 'dovecot');
-    const purged = await execIn(dovecot, ['rm', '-rf', '--', `${MAIL_ROOT}/${domain}/${local}`]);
-    if (purged.exitCode !== 0) failed(`removing the mail of ${address}`, purged);
-  }
-  return { address, purged: options.purge ?? false };
+  return result.stdout.trim() || undefined;
 }
 
+/** The accounts, in the order they were added. */
 export async function listUsers(docker: Engine, config: Config): Promise<UserEntry[]> {
   const dovecot = await runningService(docker, config, 'dovecot');
   return parsePasswd((await readFile(dovecot, USERS_FILE))?.toString() ?? '');

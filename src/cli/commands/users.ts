@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { delAlias, listAliases, setAlias } from '../../accounts/aliases.js';
-import { addDomain, delDomain, describeDomains } from '../../accounts/domains.js';
-import { addUser, changePassword, delUser, listUsers } from '../../accounts/users.js';
+import { parseAlias, parseTargets } from '../../accounts/aliases.js';
+import { addDomain, addUser, delAlias, delDomain, delUser, listAliases, setAlias, type AliasView } from '../../accounts/changes.js';
+import { describeDomains } from '../../accounts/domains.js';
+import { byDomainThenAddress } from '../../accounts/passwd.js';
+import { changePassword, listUsers } from '../../accounts/users.js';
 import type { Config } from '../../config.js';
 import { connectEngine, type Engine } from '../../docker/engine.js';
 import { createProgress, type Progress } from '../../progress.js';
-import { parseAddress } from '../../validate.js';
-import { parseAlias } from '../../accounts/aliases.js';
+import { parseAddress } from '../../accounts/address.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 import { newPassword } from '../prompt.js';
 
@@ -53,6 +54,18 @@ function passwordAction(
   );
 }
 
+/** `a@d -> b@d` and, when the chain goes further, where it ends. */
+function aliasLine(a: AliasView): string {
+  const line = `${a.alias} -> ${a.targets.join(', ')}`;
+  if (a.loop) return `${line}   LOOP: ${a.loop.join(' -> ')}`;
+  const ends = (a.delivers ?? []).filter((e) => !a.targets.includes(e.address) || e.kind !== 'account');
+  return ends.length ? `${line}   (ends at ${(a.delivers ?? []).map((e) => `${e.address}${e.kind === 'account' ? '' : ` [${e.kind}]`}`).join(', ')})` : line;
+}
+
+function aliasChangeLines(changes: { alias: string; targets?: string[]; why: string }[]): string[] {
+  return changes.map((c) => (c.targets ? `${c.alias} -> ${c.targets.join(', ')} (${c.why})` : `removed alias ${c.alias} (${c.why})`));
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command('add-user')
@@ -62,7 +75,10 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(passwordAction(context, async (docker, config, progress, address, password) => {
       const r = await addUser(docker, config, address, password, progress);
-      return { json: r, text: `added ${r.address}${r.domainAdded ? ' (and its new domain)' : ''}` };
+      const lines = [`added ${r.address}${r.unicode ? ` (${r.unicode})` : ''}${r.domainAdded ? ' (and its new domain)' : ''}`];
+      if (r.setAside) lines.push(`mail an earlier ${r.address} left was set aside in the dovecot container: ${r.setAside}`);
+      for (const role of r.roleAliases) lines.push(`${role.alias} -> ${role.target}`);
+      return { json: r, text: lines.join('\n') };
     }));
 
   program
@@ -84,7 +100,8 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, _p, address: string, opts: { purge?: boolean }) => {
       const r = await delUser(docker, config, address, opts);
-      return { json: r, text: `removed ${r.address}${r.purged ? ' and its mail' : ' (its mail is kept)'}` };
+      const kept = r.purged ? ' and its mail' : r.setAside ? ` (its mail is kept in the dovecot container: ${r.setAside})` : '';
+      return { json: r, text: [`removed ${r.address}${kept}`, ...aliasChangeLines(r.aliasChanges)].join('\n') };
     }, (address: string) => { parseAddress(address); }));
 
   program
@@ -92,9 +109,9 @@ export function register(program: Command, context: CliContext): void {
     .description('list the mail accounts')
     .option('--json', 'print a JSON array, one object per user')
     .action(action(context, async (docker, config) => {
-      const users = await listUsers(docker, config);
+      const users = (await listUsers(docker, config)).sort(byDomainThenAddress);
       if (!users.length) context.stderr.write('no users yet: add one with `mailctl add-user ADDRESS`\n');
-      return { json: users, text: users.map((u) => u.address).join('\n') };
+      return { json: users, text: users.map((u) => `${u.address}${u.unicode ? ` (${u.unicode})` : ''}`).join('\n') };
     }));
 
   program
@@ -104,7 +121,8 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, progress, domain: string) => {
       const r = await addDomain(docker, config, domain, progress);
-      return { json: r, text: r.added ? `added ${r.domain}: publish its records (\`mailctl dns --domain ${r.domain}\`)` : `${r.domain} is already served` };
+      const text = r.added ? `added ${r.domain}: publish its records (\`mailctl dns --domain ${r.domain}\`)` : `${r.domain} is already served`;
+      return { json: r, text: [text, ...r.roleAliases.map((a) => `${a.alias} -> ${a.target}`)].join('\n') };
     }));
 
   program
@@ -114,10 +132,10 @@ export function register(program: Command, context: CliContext): void {
     .option('--force', 'remove it even with users (their accounts go, their mail is kept)')
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, progress, domain: string, opts: { force?: boolean }) => {
-      const usersOf = async (d: string) => (await listUsers(docker, config)).filter((u) => u.domain === d).map((u) => u.address);
-      const r = await delDomain(docker, config, domain, usersOf, opts, progress);
-      for (const user of r.removedUsers) await delUser(docker, config, user, {});
-      return { json: r, text: `removed ${r.domain}${r.removedUsers.length ? ` and ${r.removedUsers.length} account(s)` : ''}` };
+      const r = await delDomain(docker, config, domain, opts, progress);
+      const lines = [`removed ${r.domain}${r.removedUsers.length ? ` and ${r.removedUsers.length} account(s)` : ''}`];
+      for (const kept of r.setAside) lines.push(`mail kept in the dovecot container: ${kept}`);
+      return { json: r, text: [...lines, ...aliasChangeLines(r.aliasChanges)].join('\n') };
     }));
 
   program
@@ -137,8 +155,8 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, _p, alias: string, targets: string[]) => {
       const r = await setAlias(docker, config, alias, targets);
-      return { json: r, text: `${r.alias} -> ${r.targets.join(', ')}` };
-    }, (alias: string, targets: string[]) => { parseAlias(alias); targets.forEach((t) => parseAddress(t)); }));
+      return { json: r, text: aliasLine(r) };
+    }, (alias: string, targets: string[]) => { parseAlias(alias); parseTargets(targets); }));
 
   program
     .command('del-alias')
@@ -156,6 +174,6 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print a JSON array, one object per alias')
     .action(action(context, async (docker, config) => {
       const aliases = await listAliases(docker, config);
-      return { json: aliases, text: aliases.map((a) => `${a.alias} -> ${a.targets.join(', ')}`).join('\n') };
+      return { json: aliases, text: aliases.map(aliasLine).join('\n') };
     }));
 }

@@ -1,0 +1,162 @@
+/**
+ * Account changes as users see them: each runs whole under the accounts lock,
+ * checks the change against the current users, domains and aliases first, and
+ * keeps postmaster@ and abuse@ of every domain delivering somewhere.
+ */
+import type { Config } from '../config.js';
+import type { Engine } from '../docker/engine.js';
+import { UsageError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { normalizeDomain } from '../validate.js';
+import { parseAddress } from './address.js';
+import {
+  checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
+  type AccountsState, type AliasChange, type ChainEnd,
+} from './alias-graph.js';
+import { parseAlias, parseTargets, readAliases, removeAlias, writeAlias } from './aliases.js';
+import type { AliasEntry } from './aliases-file.js';
+import { createDomain, listDomains, removeDomain } from './domains.js';
+import { withAccountsLock } from './lock.js';
+import type { UserEntry } from './passwd.js';
+import { listUsers, removeUser, writeUser } from './users.js';
+
+interface Snapshot { state: AccountsState; users: UserEntry[]; aliases: AliasEntry[] }
+
+async function snapshot(docker: Engine, config: Config): Promise<Snapshot> {
+  const domains = await listDomains(docker, config);
+  const users = await listUsers(docker, config);
+  const aliases = await readAliases(docker, config, domains);
+  return {
+    users,
+    aliases,
+    state: { domains, users: users.map((u) => u.address), aliases: new Map(aliases.map((a) => [a.alias, a.targets])) },
+  };
+}
+
+/** Make the missing postmaster@/abuse@ aliases. Returns the ones made. */
+async function ensureRoleAliases(docker: Engine, config: Config): Promise<{ alias: string; target: string }[]> {
+  const missing = missingRoleAliases((await snapshot(docker, config)).state, config.postmaster);
+  for (const { alias, target } of missing) await writeAlias(docker, config, alias, [target]);
+  return missing;
+}
+
+async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {
+  for (const change of changes) {
+    if (change.targets) await writeAlias(docker, config, change.alias, change.targets);
+    else await removeAlias(docker, config, change.alias);
+  }
+}
+
+export interface AddUserResult {
+  address: string;
+  unicode?: string;
+  domainAdded: boolean;
+  /** Mail an earlier account of this address left behind, set aside rather than handed over. */
+  setAside?: string;
+  /** postmaster@/abuse@ aliases made now (the first account of a domain). */
+  roleAliases: { alias: string; target: string }[];
+}
+
+export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress): Promise<AddUserResult> {
+  const a = parseAddress(input);
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    const alias = state.aliases.get(a.address);
+    // A role alias gives way to an account of that name; any other alias must be removed on purpose.
+    if (alias && !isRoleAlias(a.address)) {
+      throw new UsageError(`${a.address} is an alias (-> ${alias.join(', ')}): remove it with \`mailctl del-alias ${a.address}\` first`);
+    }
+    // The domain first: an account must never exist for a domain chasquid does not serve.
+    const domainAdded = await createDomain(docker, config, a.domain, progress);
+    const setAside = await writeUser(docker, config, a, password);
+    if (alias) await removeAlias(docker, config, a.address);
+    const roleAliases = await ensureRoleAliases(docker, config);
+    return { address: a.address, ...(a.unicodeDomain !== a.domain ? { unicode: `${a.local}@${a.unicodeDomain}` } : {}), domainAdded, setAside, roleAliases };
+  });
+}
+
+export interface DelUserResult { address: string; purged: boolean; setAside?: string; aliasChanges: AliasChange[] }
+
+export async function delUser(docker: Engine, config: Config, input: string, options: { purge?: boolean }): Promise<DelUserResult> {
+  const { address } = parseAddress(input);
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    if (!state.users.includes(address)) throw new UsageError(`${address} does not exist (see \`mailctl list-users\`)`);
+    const aliasChanges = planAccountRemoval(state, [address], config.postmaster);
+    const setAside = await removeUser(docker, config, address, options.purge ?? false);
+    await applyAliasChanges(docker, config, aliasChanges);
+    return { address, purged: options.purge ?? false, setAside, aliasChanges };
+  });
+}
+
+export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress) {
+  const domain = normalizeDomain(input);
+  return withAccountsLock(docker, config, async () => {
+    const added = await createDomain(docker, config, domain, progress);
+    return { domain, added, roleAliases: await ensureRoleAliases(docker, config) };
+  });
+}
+
+export async function delDomain(docker: Engine, config: Config, input: string, options: { force?: boolean }, progress: Progress) {
+  const domain = normalizeDomain(input);
+  if (domain === config.domain) throw new UsageError(`${domain} is MAIL_DOMAIN, the main domain: change MAIL_DOMAIN in .env instead`);
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    if (!state.domains.includes(domain)) throw new UsageError(`${domain} is not a domain of this server (see \`mailctl list-domains\`)`);
+    const users = state.users.filter((u) => u.endsWith(`@${domain}`));
+    if (users.length && !options.force) {
+      throw new UsageError(`${domain} still has ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', ...' : ''}): remove them first, or add --force`);
+    }
+    // Checked before anything changes: another domain's postmaster@ may need one of these users.
+    const aliasChanges = planAccountRemoval(state, users, config.postmaster, [domain]);
+    await removeDomain(docker, config, domain, progress);
+    const setAside: string[] = [];
+    for (const user of users) {
+      const kept = await removeUser(docker, config, user, false);
+      if (kept) setAside.push(kept);
+    }
+    await applyAliasChanges(docker, config, aliasChanges);
+    return { domain, removedUsers: users, setAside, aliasChanges };
+  });
+}
+
+export interface AliasView extends AliasEntry {
+  /** Where mail to the alias ends: accounts and outside addresses. */
+  delivers?: ChainEnd[];
+  /** The loop it is caught in (only for files edited by hand). */
+  loop?: string[];
+}
+
+function view(state: AccountsState, entry: AliasEntry): AliasView {
+  const r = resolveAlias(state, entry.alias);
+  return 'loop' in r ? { ...entry, loop: r.loop } : { ...entry, delivers: r.ends };
+}
+
+export async function setAlias(docker: Engine, config: Config, aliasInput: string, targetInputs: string[]): Promise<AliasView> {
+  const alias = parseAlias(aliasInput);
+  const targets = parseTargets(targetInputs);
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    if (!state.domains.includes(alias.domain)) throw new UsageError(`${alias.domain} is not a domain of this server: add it with \`mailctl add-domain ${alias.domain}\``);
+    checkSetAlias(state, alias.address, targets);
+    await writeAlias(docker, config, alias.address, targets);
+    const aliases = new Map(state.aliases).set(alias.address, targets);
+    return view({ ...state, aliases }, { alias: alias.address, domain: alias.domain, targets });
+  });
+}
+
+export async function delAlias(docker: Engine, config: Config, aliasInput: string): Promise<string> {
+  const alias = parseAlias(aliasInput);
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    if (!state.domains.includes(alias.domain)) throw new UsageError(`${alias.domain} is not a domain of this server (see \`mailctl list-domains\`)`);
+    checkDelAlias(state, alias.address);
+    await removeAlias(docker, config, alias.address);
+    return alias.address;
+  });
+}
+
+export async function listAliases(docker: Engine, config: Config): Promise<AliasView[]> {
+  const { state, aliases } = await snapshot(docker, config);
+  return aliases.map((entry) => view(state, entry));
+}

@@ -1,0 +1,27 @@
+/**
+ * One lock for every account change (users, domains, aliases), held by a
+ * command in the dovecot container: changes that span two files and two
+ * containers (a user and its new domain; an alias checked against the others)
+ * run one at a time, from any number of mailctl processes. If mailctl dies,
+ * the engine closes the command's stdin and the lock is released.
+ */
+import type { Config } from '../config.js';
+import type { Engine } from '../docker/engine.js';
+import { holdExec } from '../docker/exec.js';
+import { OperationalError, errorMessage } from '../errors.js';
+import { runningService } from '../stack/running.js';
+
+export async function withAccountsLock<T>(docker: Engine, config: Config, work: () => Promise<T>): Promise<T> {
+  const dovecot = await runningService(docker, config, 'dovecot');
+  let lock: { release(): Promise<void> };
+  try {
+    lock = await holdExec(dovecot, ['/usr/local/bin/mailctl-users', 'lock'], 'locked');
+  } catch (err) {
+    throw new OperationalError(`could not take the accounts lock: ${errorMessage(err)}`);
+  }
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
