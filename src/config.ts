@@ -57,7 +57,11 @@ export interface Config {
   readonly hostname: string;
   readonly ipv4?: string;
   readonly ipv6?: string;
-  readonly bind: string;
+  /**
+   * Addresses the services listen on (MAIL_BIND, comma-separated). A wildcard
+   * (0.0.0.0 or ::) means every address of the host, IPv4 and IPv6.
+   */
+  readonly binds: readonly string[];
   readonly ports: Readonly<Record<PortName, number>>;
   readonly certMode: CertMode;
   readonly acme: { readonly email?: string; readonly server: string; readonly caBundle?: string; readonly extraNames: readonly string[] };
@@ -85,8 +89,11 @@ export interface Config {
 export const SANDBOX_DEFAULTS: Partial<Record<Key, string>> = {
   MAIL_DOMAIN: 'example.test',
   CERT_MODE: 'selfsigned',
-  MAIL_BIND: '127.0.0.1',
+  MAIL_BIND: '127.0.0.1,::1',
 };
+
+/** Every address of the host, on both families. */
+export const DEFAULT_BIND = '0.0.0.0,::';
 
 export interface LoadOptions {
   /** --env-file; when given it must exist. */
@@ -148,8 +155,11 @@ export function buildConfig(
   if (raw.MAIL_IPV4 && !isIPv4(raw.MAIL_IPV4)) problems.push(`MAIL_IPV4 "${raw.MAIL_IPV4}" is not an IPv4 address (e.g. 198.51.100.7)`);
   if (raw.MAIL_IPV6 && !isIPv6(raw.MAIL_IPV6)) problems.push(`MAIL_IPV6 "${raw.MAIL_IPV6}" is not an IPv6 address (e.g. 2001:db8::7)`);
 
-  const bind = raw.MAIL_BIND ?? '0.0.0.0';
-  if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: use 0.0.0.0 for every interface or 127.0.0.1 for local only`);
+  const binds = [...new Set((raw.MAIL_BIND ?? DEFAULT_BIND).split(/[\s,]+/).filter(Boolean))];
+  for (const bind of binds) {
+    if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: list addresses, e.g. ${DEFAULT_BIND} for every address (IPv4 and IPv6) or 127.0.0.1,::1 for this host only`);
+  }
+  if (binds.length === 0) problems.push(`MAIL_BIND is empty: use ${DEFAULT_BIND} for every address`);
 
   const ports = { ...DEFAULT_PORTS };
   for (const [name, key] of Object.entries(PORT_KEYS) as [PortName, Key][]) {
@@ -211,7 +221,7 @@ export function buildConfig(
     hostname,
     ipv4: raw.MAIL_IPV4,
     ipv6: raw.MAIL_IPV6,
-    bind,
+    binds: Object.freeze(binds),
     ports: Object.freeze(ports),
     certMode,
     acme: Object.freeze({ email: raw.ACME_EMAIL, server, caBundle: raw.ACME_CA_BUNDLE, extraNames }),

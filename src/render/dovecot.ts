@@ -1,5 +1,6 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
 import type { Config } from '../config.js';
+import { dovecotListen } from '../spec/listen.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
 } from '../layout.js';
@@ -23,7 +24,9 @@ dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
 
 protocols = imap pop3 lmtp
-listen = *
+# In the host's network namespace: clients are seen with their own addresses
+# (logs, the failed-login penalty), on IPv4 and IPv6.
+listen = ${dovecotListen(config.binds)}
 # Logs go to the container's output (\`mailctl logs dovecot\`).
 log_path = /dev/stderr
 info_log_path = /dev/stdout
@@ -79,19 +82,19 @@ lmtp_user_concurrency_limit = 64
 
 service imap-login {
   inet_listener imap {
-    port = 143
+    port = ${config.ports.imap}
   }
   inet_listener imaps {
-    port = 993
+    port = ${config.ports.imaps}
     ssl = yes
   }
 }
 service pop3-login {
   inet_listener pop3 {
-    port = 110
+    port = ${config.ports.pop3}
   }
   inet_listener pop3s {
-    port = 995
+    port = ${config.ports.pop3s}
     ssl = yes
   }
 }

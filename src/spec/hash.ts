@@ -18,7 +18,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     ports: short(spec.ports),
     mounts: short(spec.mounts),
     env: short(spec.env),
-    network: short([spec.dns, spec.networkAliases]),
+    network: short([spec.dns, spec.networkAliases, spec.hostNetwork ?? false]),
     health: short(spec.health),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };

@@ -32,7 +32,7 @@ export function healthOf(service: StackService): HealthSpec {
 }
 
 function port(config: Config, name: PortName, container: number): PortSpec {
-  return { container, host: config.ports[name], bind: config.bind, key: PORT_KEYS[name] };
+  return { container, host: config.ports[name], binds: config.binds, key: PORT_KEYS[name] };
 }
 
 const volume = (config: Config, name: VolumeName) => volumeName(config.project, name);

@@ -10,10 +10,12 @@ export interface MountSpec {
 }
 
 export interface PortSpec {
-  /** Port inside the container. */
+  /** The service's port (its protocol's usual number: 25, 993, ...): names the protocol. */
   container: number;
+  /** Where clients connect: published there, or listened on directly in the host's network. */
   host: number;
-  bind: string;
+  /** Host addresses (MAIL_BIND). */
+  binds: readonly string[];
   /** The .env key that sets `host`, for error messages. */
   key: string;
 }
@@ -48,6 +50,12 @@ export interface ServiceSpec {
   files: FileSpec[];
   dns: string[];
   networkAliases: string[];
+  /**
+   * Run in the host's network namespace (chasquid, dovecot): the daemon
+   * listens on `ports` itself and sees every client's own address. Otherwise
+   * the container is on the stack's network and `ports` are published.
+   */
+  hostNetwork?: boolean;
   health: HealthSpec;
   /** Free-form inputs that must recreate the container when they change (e.g. a certificate fingerprint). */
   extra: Record<string, string>;

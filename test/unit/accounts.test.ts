@@ -5,9 +5,14 @@ import { UsageError } from '../../src/errors.js';
 
 test('passwd-file: addresses and domains, never hashes', (t) => {
   const users = parsePasswd('bob@b.test:{ARGON2ID}$argon2id$x::::::\n\n# comment\nalice@a.test:{ARGON2ID}$y::::::\n');
-  t.deepEqual(users, [{ address: 'alice@a.test', domain: 'a.test' }, { address: 'bob@b.test', domain: 'b.test' }]);
+  t.deepEqual(users, [{ address: 'bob@b.test', domain: 'b.test' }, { address: 'alice@a.test', domain: 'a.test' }], 'in the order they were added');
   t.false(JSON.stringify(users).includes('argon'));
   t.deepEqual(parsePasswd(''), []);
+});
+
+test('passwd-file: the unicode spelling of an IDN account is one account, not two', (t) => {
+  const text = 'u@xn--bcher-kva.test:{ARGON2ID}h::::::\nu@bücher.test:{ARGON2ID}h::::/var/mail/xn--bcher-kva.test/u::user=u@xn--bcher-kva.test\n';
+  t.deepEqual(parsePasswd(text), [{ address: 'u@xn--bcher-kva.test', domain: 'xn--bcher-kva.test', unicode: 'u@bücher.test' }]);
 });
 
 test('--password-stdin: one trailing newline is not part of the password', (t) => {

@@ -63,3 +63,10 @@ test('MAIL_DNS takes several resolvers; the config is frozen', (t) => {
   t.true(Object.isFrozen(config));
   t.is(config.acme.server, 'https://acme-v02.api.letsencrypt.org/directory');
 });
+
+test('MAIL_POSTMASTER: an address, normalised; not a role address itself', (t) => {
+  t.is(configFrom({ MAIL_POSTMASTER: 'Boss@Bücher.test' }).postmaster, 'boss@xn--bcher-kva.test');
+  t.is(configFrom({}).postmaster, undefined);
+  t.throws(() => configFrom({ MAIL_POSTMASTER: 'not an address' }), { message: /MAIL_POSTMASTER|not a mail address/ });
+  t.throws(() => configFrom({ MAIL_POSTMASTER: 'postmaster@example.com' }), { message: /a person's address/ });
+});

@@ -56,3 +56,16 @@ test('rendering is deterministic', (t) => {
   t.is(renderDovecotConf(config), renderDovecotConf(configFrom({ MAIL_DOMAIN: 'example.com', MAIL_HOSTNAME: 'mx.example.com' })));
   t.is(renderChasquidConf(config), renderChasquidConf(config));
 });
+
+test('addresses: chasquid keeps dots and strips only a +tag; dovecot filters no username characters', (t) => {
+  const chasquid = renderChasquidConf(config);
+  t.regex(chasquid, /^drop_characters: ""$/m, 'first.last@ is looked up as first.last@, not firstlast@');
+  t.regex(chasquid, /^suffix_separators: "\+"$/m);
+  t.regex(renderDovecotConf(config), /^auth_username_chars =$/m, 'unicode and every character mailctl allows reach the passwd-file');
+});
+
+test('the mail domain is in no generated file: changing it recreates nothing', (t) => {
+  const other = configFrom({ MAIL_DOMAIN: 'other.example', MAIL_HOSTNAME: 'mx.example.com' });
+  t.is(renderDovecotConf(other), renderDovecotConf(config));
+  t.is(renderChasquidConf(other), renderChasquidConf(config));
+});

@@ -1,0 +1,69 @@
+import test from 'ava';
+import {
+  checkDelAlias, checkSetAlias, missingRoleAliases, planAccountRemoval, resolveAlias, type AccountsState,
+} from '../../src/accounts/alias-graph.js';
+import { UsageError } from '../../src/errors.js';
+
+const state = (aliases: Record<string, string[]> = {}, users = ['ann@a.test', 'bob@a.test', 'cat@b.test']): AccountsState => ({
+  domains: ['a.test', 'b.test'], users, aliases: new Map(Object.entries(aliases)),
+});
+
+test('a chain ends at accounts and outside addresses; a +tag reaches the account', (t) => {
+  const s = state({ 'x@a.test': ['y@a.test', 'friend@elsewhere.org'], 'y@a.test': ['bob+lists@a.test'] });
+  t.deepEqual(resolveAlias(s, 'x@a.test'), { ends: [{ address: 'bob@a.test', kind: 'account' }, { address: 'friend@elsewhere.org', kind: 'external' }] });
+});
+
+test('unknown local addresses fall to the catch-all', (t) => {
+  const s = state({ '*@b.test': ['cat@b.test'], 'x@a.test': ['nobody@b.test'] });
+  t.deepEqual(resolveAlias(s, 'x@a.test'), { ends: [{ address: 'cat@b.test', kind: 'account' }] });
+});
+
+test('loops, self-references, dead ends and shadowed accounts are refused', (t) => {
+  const s = state({ 'a@a.test': ['b@a.test'], 'b@a.test': ['ann@a.test'] });
+  t.throws(() => checkSetAlias(s, 'b@a.test', ['a@a.test']), { instanceOf: UsageError, message: /loop \(b@a\.test -> a@a\.test -> b@a\.test\)/ });
+  t.throws(() => checkSetAlias(s, 'c@a.test', ['c+x@a.test']), { instanceOf: UsageError, message: /its own target/ });
+  t.throws(() => checkSetAlias(s, 'c@a.test', ['nobody@a.test']), { instanceOf: UsageError, message: /neither an account nor an alias/ });
+  t.throws(() => checkSetAlias(s, 'ann@a.test', ['bob@a.test']), { instanceOf: UsageError, message: /is an account/ });
+  t.throws(() => checkSetAlias(state({ '*@a.test': ['z@a.test'] }), 'z@a.test', ['q@a.test']), { instanceOf: UsageError, message: /loop/ }, 'through the catch-all');
+  t.notThrows(() => checkSetAlias(s, 'c@a.test', ['a@a.test', 'out@example.org']));
+});
+
+test('postmaster@ and abuse@ cannot be removed; an alias others go through cannot either', (t) => {
+  const s = state({ 'postmaster@a.test': ['ann@a.test'], 'x@a.test': ['y@a.test'], 'y@a.test': ['ann@a.test'] });
+  t.throws(() => checkDelAlias(s, 'postmaster@a.test'), { instanceOf: UsageError, message: /required/ });
+  t.throws(() => checkDelAlias(s, 'y@a.test'), { instanceOf: UsageError, message: /x@a\.test delivers through y@a\.test/ });
+  t.notThrows(() => checkDelAlias(s, 'x@a.test'));
+  t.throws(() => checkDelAlias(s, 'nope@a.test'), { message: /not an alias/ });
+});
+
+test('role aliases: MAIL_POSTMASTER, else the first account; none without a target', (t) => {
+  t.deepEqual(missingRoleAliases(state({ 'abuse@a.test': ['bob@a.test'] })), [
+    { alias: 'postmaster@a.test', target: 'ann@a.test' },
+    { alias: 'postmaster@b.test', target: 'ann@a.test' },
+    { alias: 'abuse@b.test', target: 'ann@a.test' },
+  ]);
+  t.is(missingRoleAliases(state({}), 'boss@elsewhere.org')[0].target, 'boss@elsewhere.org');
+  t.deepEqual(missingRoleAliases(state({}, [])), []);
+  t.deepEqual(missingRoleAliases(state({}), 'notyet@a.test'), [], 'MAIL_POSTMASTER not an account yet');
+});
+
+test('removing an account: role aliases re-pointed, others trimmed or removed in a chain', (t) => {
+  const s = state({
+    'postmaster@a.test': ['ann@a.test'], 'team@a.test': ['ann@a.test', 'bob@a.test'], 'solo@a.test': ['ann@a.test'], 'via@a.test': ['solo@a.test'],
+  });
+  t.deepEqual(planAccountRemoval(s, ['ann@a.test']), [
+    { alias: 'postmaster@a.test', targets: ['bob@a.test'], why: 're-pointed to bob@a.test' },
+    { alias: 'team@a.test', targets: ['bob@a.test'], why: 'no longer delivers to ann@a.test' },
+    { alias: 'solo@a.test', why: 'it delivered only to ann@a.test' },
+    { alias: 'via@a.test', why: 'it delivered only to solo@a.test' },
+  ]);
+  t.throws(() => planAccountRemoval(s, ['ann@a.test'], 'ann@a.test'), { instanceOf: UsageError, message: /MAIL_POSTMASTER/ });
+  t.throws(() => planAccountRemoval(state({ 'postmaster@a.test': ['ann@a.test'] }, ['ann@a.test']), ['ann@a.test']), { instanceOf: UsageError, message: /last account/ });
+});
+
+test('removing a domain: its own aliases go with it, others pointing into it are re-pointed first', (t) => {
+  const s = state({ 'postmaster@a.test': ['cat@b.test'], 'postmaster@b.test': ['cat@b.test'] });
+  t.deepEqual(planAccountRemoval(s, ['cat@b.test'], undefined, ['b.test']), [
+    { alias: 'postmaster@a.test', targets: ['ann@a.test'], why: 're-pointed to ann@a.test' },
+  ]);
+});
