@@ -14,6 +14,14 @@ export const AUTH_USERDB_SOCKET = `${SOCKETS_DIR}/auth-chasquid-userdb`;
 export const AUTH_CLIENT_SOCKET = `${SOCKETS_DIR}/auth-chasquid-client`;
 export const LMTP_SOCKET = `${SOCKETS_DIR}/lmtp`;
 
+/**
+ * chasquid (in the host's network namespace) reaches the scanners through
+ * unix sockets on a volume only the three of them mount: no port anywhere.
+ */
+export const FILTER_SOCKETS_DIR = '/run/mailctl-filters';
+export const SPAMD_SOCKET = `${FILTER_SOCKETS_DIR}/spamd.sock`;
+export const CLAMD_SOCKET = `${FILTER_SOCKETS_DIR}/clamd.sock`;
+
 export const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
 export const USERS_DIR = '/etc/mailctl/users';
 export const USERS_FILE = `${USERS_DIR}/passwd`;
@@ -31,7 +39,7 @@ export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
 export const CERT_FILE = 'fullchain.pem';
 export const KEY_FILE = 'privkey.pem';
 
-export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'letsencrypt' | 'clamav-db';
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'letsencrypt' | 'clamav-db';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
 export const containerName = (project: string, service: string) => `${project}-${service}`;

@@ -10,8 +10,9 @@
   mailcheck send N CONCURRENCY HOST PORT TO PREFIX
                                             send N messages (Subject PREFIX-i) with
                                             smtplib; print the numbers that got 250
-  mailcheck probe SECONDS HOST:PORT...      greet each every 100 ms; print the
-                                            longest window without a greeting
+  mailcheck probe SECONDS HOST:PORT...      greet each every 100 ms (TLS on 465/993/995);
+                                            print the longest window without a greeting
+                                            and how many connections were refused
                                             (SECONDS may be a file: probe until it exists)
   mailcheck sendloop HOST PORT TO PREFIX STOPFILE
                                             send PREFIX-0, PREFIX-1, ... one at a time until
@@ -87,16 +88,30 @@ def open_mailbox(proto, host, user, password):
     sys.exit(f"unknown protocol {proto}")
 
 
+TLS_PORTS = {"465", "993", "995"}
+
+
 def greets(host, port):
-    """True if the service sends its greeting (220 / * OK / +OK) within 1 s."""
+    """'ok' if the service sends its greeting (220 / * OK / +OK) within 1 s
+    (inside TLS on 465, 993 and 995), 'refused' if the connection was refused,
+    else 'failed'."""
     import socket
     try:
         with socket.create_connection((host, int(port)), timeout=1) as s:
             s.settimeout(1)
-            first = s.recv(64)
-            return first[:3] in (b"220", b"* O", b"+OK")
+            if str(port) in TLS_PORTS:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                with ctx.wrap_socket(s) as t:
+                    first = t.recv(64)
+            else:
+                first = s.recv(64)
+            return "ok" if first[:3] in (b"220", b"* O", b"+OK") else "failed"
+    except ConnectionRefusedError:
+        return "refused"
     except OSError:
-        return False
+        return "failed"
 
 
 def until(limit):
@@ -111,19 +126,21 @@ def until(limit):
 def probe(limit, targets):
     """Probe every 100 ms; report per target the longest run of failures."""
     import json
-    state = {t: {"down_since": None, "longest_ms": 0, "failures": 0, "probes": 0} for t in targets}
+    state = {t: {"down_since": None, "longest_ms": 0, "failures": 0, "refused": 0, "probes": 0} for t in targets}
     done = until(limit)
     while not done():
         tick = time.time()
         for t in targets:
             st = state[t]
             st["probes"] += 1
-            if greets(*t.rsplit(":", 1)):
+            answer = greets(*t.rsplit(":", 1))
+            if answer == "ok":
                 if st["down_since"] is not None:
                     st["longest_ms"] = max(st["longest_ms"], int((tick - st["down_since"]) * 1000))
                     st["down_since"] = None
             else:
                 st["failures"] += 1
+                st["refused"] += answer == "refused"
                 if st["down_since"] is None:
                     st["down_since"] = tick
         time.sleep(max(0, 0.1 - (time.time() - tick)))

@@ -17,9 +17,3 @@ export function servedCertificate(host: string, port: number, servername: string
   });
 }
 
-/** Where to reach a port published on `bind` from this host. */
-export function localAddress(bind: string): string {
-  if (bind === '0.0.0.0') return '127.0.0.1';
-  if (bind === '::') return '::1';
-  return bind;
-}

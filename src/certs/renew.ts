@@ -12,6 +12,8 @@ import { OperationalError } from '../errors.js';
 import { containerName } from '../layout.js';
 import type { Progress } from '../progress.js';
 import { waitHealthy } from '../stack/health.js';
+import { servedCertificate } from './probe.js';
+import { probeAddress } from '../spec/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
 
@@ -21,6 +23,8 @@ export interface RenewResult {
   before?: CertSummary;
   after?: CertSummary;
   restarted: string[];
+  /** Reloaded in place (SIGHUP), connections kept: dovecot, when it serves the new certificate. */
+  reloaded: string[];
 }
 
 const MAIL = ['chasquid', 'dovecot'] as const;
@@ -38,22 +42,26 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
     const dovecotImage = (await docker.getContainer(names[1]).inspect()).Config.Image;
     const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
     if (changed || options.force) {
-      for (const name of names) {
-        progress.step(`restarting ${name}`);
-        await restartContainer(docker, name);
-      }
+      // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
+      progress.step(`reloading ${names[1]} (SIGHUP)`);
+      await docker.getContainer(names[1]).kill({ signal: 'SIGHUP' });
+      progress.step(`restarting ${names[0]}`);
+      await restartContainer(docker, names[0]);
       await waitHealthy(docker, names, progress);
     }
   }
 
   const pemAfter = await volumeCertificatePem(docker, config);
   const startedAfter = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
+  const after = pemAfter ? summarizeCertificate(pemAfter) : undefined;
+  const dovecotServes = (await servedCertificate(probeAddress(config.binds), config.ports.imaps, config.hostname))?.serial;
   return {
     mode: config.certMode,
     renewed: pemAfter !== pemBefore,
     before: pemBefore ? summarizeCertificate(pemBefore) : undefined,
-    after: pemAfter ? summarizeCertificate(pemAfter) : undefined,
+    after,
     restarted: names.filter((_, i) => startedAfter[i] !== startedBefore[i]),
+    reloaded: pemAfter !== pemBefore && startedAfter[1] === startedBefore[1] && after && dovecotServes === after.serial ? [names[1]] : [],
   };
 }
 

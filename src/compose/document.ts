@@ -17,6 +17,7 @@
 import { posix } from 'node:path';
 import { projectLabels, LABEL } from '../labels.js';
 import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
+import { publishedAddresses } from '../spec/listen.js';
 import type { FileSpec, ServiceSpec } from '../spec/types.js';
 
 export const COMPOSE_VERSION = '3.8';
@@ -67,13 +68,14 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
     if (onVolumes.length) volumeFiles.push({ spec, files: onVolumes });
     for (const m of spec.mounts) if (m.volume) volumes[m.volume] = { external: true, name: m.volume };
 
+    const published = spec.hostNetwork ? [] : spec.ports.flatMap((p) => publishedAddresses(p.binds).map((a) => `${a.includes(':') ? `[${a}]` : a}:${p.host}:${p.container}`));
     services[spec.service] = {
       image: spec.image,
       container_name: spec.name,
-      hostname: spec.service,
+      ...(spec.hostNetwork ? { network_mode: 'host' } : { hostname: spec.service }),
       restart: 'unless-stopped',
       ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),
-      ...(spec.ports.length ? { ports: spec.ports.map((p) => `${p.bind.includes(':') ? `[${p.bind}]` : p.bind}:${p.host}:${p.container}`) } : {}),
+      ...(published.length ? { ports: published } : {}),
       volumes: [
         ...spec.mounts.map((m) => ({
           type: m.bind ? 'bind' : 'volume',
@@ -84,7 +86,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
         ...binds,
       ],
       ...(spec.dns.length ? { dns: [...spec.dns] } : {}),
-      networks: { default: spec.networkAliases.length ? { aliases: [...spec.networkAliases] } : null },
+      ...(spec.hostNetwork ? {} : { networks: { default: spec.networkAliases.length ? { aliases: [...spec.networkAliases] } : null } }),
       healthcheck: {
         test: ['CMD', ...spec.health.test],
         interval: seconds(spec.health.intervalSeconds),

@@ -4,6 +4,7 @@ import { OperationalError } from '../errors.js';
 import { LABEL, projectLabels } from '../labels.js';
 import type { Observed } from '../reconcile/plan.js';
 import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
+import { publishedAddresses } from '../spec/listen.js';
 import type { ServiceSpec } from '../spec/types.js';
 import { putFiles } from './archive.js';
 import { ignoreNotModified, isConflict, isNotFound, orAbsent, shortReason, type Engine } from './engine.js';
@@ -46,16 +47,17 @@ export async function ensureVolume(docker: Engine, name: string, project: string
 export function createOptions(spec: ServiceSpec, project: string, network: string, aspects: Aspects): ContainerCreateOptions {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const p of spec.ports) {
+  // In the host's network the daemon listens on its ports itself: nothing to publish.
+  for (const p of spec.hostNetwork ? [] : spec.ports) {
     exposed[`${p.container}/tcp`] = {};
-    bindings[`${p.container}/tcp`] = [{ HostIp: p.bind, HostPort: String(p.host) }];
+    bindings[`${p.container}/tcp`] = publishedAddresses(p.binds).map((address) => ({ HostIp: address, HostPort: String(p.host) }));
   }
   return {
     name: spec.name,
     // The service name, never MAIL_HOSTNAME: on a user-defined network a
     // container's hostname becomes a DNS alias, and MAIL_HOSTNAME must lead
     // to the certbot sidecar for http-01 (see FIELD-NOTES).
-    Hostname: spec.service,
+    ...(spec.hostNetwork ? {} : { Hostname: spec.service }),
     Image: spec.image,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: {
@@ -74,11 +76,12 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
     HostConfig: {
       Mounts: spec.mounts.map((m) => ({ Type: m.bind ? 'bind' : 'volume', Source: (m.bind ?? m.volume)!, Target: m.target, ReadOnly: m.readOnly ?? false })),
       PortBindings: bindings,
+      ...(spec.hostNetwork ? { NetworkMode: 'host' } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       Dns: spec.dns,
       Init: false,
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: spec.networkAliases } } },
+    NetworkingConfig: { EndpointsConfig: spec.hostNetwork ? { host: {} } : { [network]: { Aliases: spec.networkAliases } } },
   };
 }
 
@@ -100,7 +103,7 @@ export async function startService(docker: Engine, id: string, spec?: ServiceSpe
     const entry = spec?.ports.find((p) => String(p.host) === port);
     if (taken && entry) {
       throw new OperationalError(
-        `port ${entry.host} on ${entry.bind} is already in use, so ${spec!.name} cannot start: ` +
+        `port ${entry.host} on ${entry.binds.join(', ')} is already in use, so ${spec!.name} cannot start: ` +
           `stop what listens there, or set ${entry.key} in .env to a free port`,
       );
     }

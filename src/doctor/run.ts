@@ -8,7 +8,8 @@
 import { Resolver } from 'node:dns/promises';
 import { stackRecords } from '../accounts/domains.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
-import { localAddress, servedCertificate } from '../certs/probe.js';
+import { servedCertificate } from '../certs/probe.js';
+import { hostPort, probeAddress, probeAddresses } from '../spec/listen.js';
 import type { Config } from '../config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
@@ -70,10 +71,9 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
     }
     else checks.push({ name, status: 'ok', detail: `running, ${health.health ?? 'no healthcheck'}` });
 
-    for (const port of spec.ports) {
-      const address = localAddress(port.bind);
-      const where = `${port.bind}:${port.host}`;
-      const pname = `port ${port.host} (${port.key})`;
+    for (const port of spec.ports) for (const address of probeAddresses(port.binds)) {
+      const where = hostPort(address, port.host);
+      const pname = `port ${port.host} (${port.key}) on ${address.includes(':') ? 'IPv6' : 'IPv4'}`;
       if (health?.state !== 'running') {
         checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: 'run `mailctl up`' });
       } else {
@@ -110,7 +110,7 @@ async function servedCertificateChecks(docker: Engine, config: Config): Promise<
   for (const [service, port] of [['chasquid', config.ports.submissions], ['dovecot', config.ports.imaps]] as const) {
     const name = `certificate served by ${service} (port ${port})`;
     if ((await healthOf(docker, `${config.project}-${service}`))?.state !== 'running') continue;
-    const served = await servedCertificate(localAddress(config.bind), port, config.hostname);
+    const served = await servedCertificate(probeAddress(config.binds), port, config.hostname);
     if (!served) checks.push({ name, status: 'fail', detail: 'no TLS handshake', fix: `see \`mailctl logs ${service}\`` });
     else if (!served.names.includes(config.hostname)) checks.push({ name, status: 'fail', detail: `names ${served.names.join(', ') || served.subject}, not ${config.hostname}`, fix: 'run `mailctl renew --force`' });
     else if (inVolume && served.serial !== inVolume) checks.push({ name, status: 'warn', detail: `serial ${served.serial} is not the one in the volume (${inVolume}): a restart is pending`, fix: 'run `mailctl renew` (or `mailctl up`)' });

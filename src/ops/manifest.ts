@@ -15,7 +15,7 @@ export const BACKUP_ROOT = 'mailctl-backup';
 export const BACKUP_FORMAT = 'mailctl-backup/1';
 
 /**
- * The volumes that hold data. Not dovecot-sockets (runtime only) and not
+ * The volumes that hold data. Not dovecot-sockets and filter-sockets (runtime only) and not
  * clamav-db (signatures, downloaded again by freshclam).
  * Order matters for consistency without a pause: see backup.ts.
  */

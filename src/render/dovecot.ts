@@ -24,6 +24,8 @@ dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
 
 protocols = imap pop3 lmtp
+# In the host's network the container's hostname is the host's: name the server.
+hostname = ${config.hostname}
 # In the host's network namespace: clients are seen with their own addresses
 # (logs, the failed-login penalty), on IPv4 and IPv6.
 listen = ${dovecotListen(config.binds)}

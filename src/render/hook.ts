@@ -10,10 +10,10 @@
  */
 
 export interface Filters {
-  /** host:port of spamd, when SpamAssassin is on. */
-  spamd?: { host: string; port: number };
-  /** host:port of clamd, when ClamAV is on. */
-  clamd?: { host: string; port: number };
+  /** spamd's unix socket, when SpamAssassin is on. */
+  spamd?: { socket: string };
+  /** clamd's unix socket, when ClamAV is on. */
+  clamd?: { socket: string };
 }
 
 export const HOOK_PATH = '/etc/chasquid/hooks/post-data';
@@ -33,7 +33,7 @@ export function renderPostDataHook(filters: Filters): string | undefined {
   if (filters.clamd) {
     lines.push(
       '# Viruses first: a virus is refused whatever its spam score.',
-      `virus=$(/usr/local/bin/mailctl-clamd-scan ${filters.clamd.host} ${filters.clamd.port} < "$msg")`,
+      `virus=$(/usr/local/bin/mailctl-clamd-scan ${filters.clamd.socket} < "$msg")`,
       'case $? in',
       '  0) echo "X-Virus-Scanned: ClamAV (mailctl)" ;;',
       '  1) echo "virus detected: $virus"; exit 20 ;;',
@@ -45,7 +45,7 @@ export function renderPostDataHook(filters: Filters): string | undefined {
   if (filters.spamd) {
     lines.push(
       '# -x: no silent fallback, so "unreachable" and "ham" are told apart.',
-      `score=$(spamc -x -c -t 60 -d ${filters.spamd.host} -p ${filters.spamd.port} < "$msg")`,
+      `score=$(spamc -x -c -t 60 -U ${filters.spamd.socket} < "$msg")`,
       'case $? in',
       '  0) echo "X-Spam-Score: $score" ;;',
       '  1) echo "spam detected"; exit 20 ;;',

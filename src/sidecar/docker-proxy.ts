@@ -5,7 +5,7 @@
  * (images/dockerproxy), bundled with esbuild at build time.
  */
 import http from 'node:http';
-import { classify, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
+import { classify, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const PROJECT = process.env.MAILCTL_PROJECT ?? '';
@@ -62,9 +62,16 @@ const server = http.createServer(async (req, res) => {
         return send(res, r.status, r.body);
       }
       case 'restart': {
-        if (!mayRestart(await labelsOf(request.id), PROJECT)) return deny(res, `restarting ${request.id} is not allowed (only ${PROJECT}'s mail services)`);
+        if (!mayRestart(await labelsOf(request.id), PROJECT)) return deny(res, `restarting ${request.id} is not allowed (only ${PROJECT}'s chasquid)`);
         console.log(`restart ${request.id}`);
         const r = await engine('POST', url);
+        return send(res, r.status, r.body);
+      }
+      case 'reload': {
+        if (!mayReload(await labelsOf(request.id), PROJECT)) return deny(res, `signalling ${request.id} is not allowed (only SIGHUP to ${PROJECT}'s dovecot)`);
+        console.log(`SIGHUP ${request.id}`);
+        // The path is rebuilt, not passed on: exactly one signal, SIGHUP.
+        const r = await engine('POST', `/containers/${encodeURIComponent(request.id)}/kill?signal=SIGHUP`);
         return send(res, r.status, r.body);
       }
     }

@@ -1,7 +1,9 @@
 /**
  * What the certbot sidecar may ask of the Docker engine, through our proxy.
- * Only: ping, list and inspect containers of its own stack, and restart the
- * mail services of its own stack. Everything else is refused. Pure.
+ * Only: ping, list and inspect containers of its own stack, restart its
+ * chasquid (which reads certificates only at start) and send SIGHUP to its
+ * dovecot (which re-reads them then, dropping no connection). Everything else
+ * is refused. Pure.
  */
 
 export type Request =
@@ -9,6 +11,7 @@ export type Request =
   | { kind: 'list' }
   | { kind: 'inspect'; id: string }
   | { kind: 'restart'; id: string }
+  | { kind: 'reload'; id: string }
   | { kind: 'denied'; reason: string };
 
 const ID = '([A-Za-z0-9][A-Za-z0-9_.-]*)';
@@ -22,6 +25,12 @@ export function classify(method: string, url: string): Request {
   if (method === 'GET' && m) return { kind: 'inspect', id: m[1] };
   m = new RegExp(`^/containers/${ID}/restart$`).exec(path);
   if (method === 'POST' && m) return { kind: 'restart', id: m[1] };
+  m = new RegExp(`^/containers/${ID}/kill$`).exec(path);
+  if (method === 'POST' && m) {
+    const signal = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '').getAll('signal');
+    if (signal.length === 1 && /^(SIG)?HUP$/.test(signal[0])) return { kind: 'reload', id: m[1] };
+    return { kind: 'denied', reason: `POST ${path} is allowed only with signal=SIGHUP` };
+  }
   return { kind: 'denied', reason: `${method} ${path} is not allowed for the certbot sidecar` };
 }
 
@@ -45,8 +54,17 @@ export function ownsContainer(labels: Record<string, string> | undefined, projec
   return labels?.['dev.mailctl.project'] === project && labels?.['dev.mailctl.managed'] === 'true';
 }
 
-export const RESTARTABLE = ['chasquid', 'dovecot'];
+/** chasquid reads its certificate only at start. */
+export const RESTARTABLE = ['chasquid'];
+/** dovecot re-reads its certificate on SIGHUP, keeping every connection. */
+export const RELOADABLE = ['dovecot'];
+
+const serviceOf = (labels: Record<string, string> | undefined) => labels?.['dev.mailctl.service'] ?? '';
 
 export function mayRestart(labels: Record<string, string> | undefined, project: string): boolean {
-  return ownsContainer(labels, project) && RESTARTABLE.includes(labels?.['dev.mailctl.service'] ?? '');
+  return ownsContainer(labels, project) && RESTARTABLE.includes(serviceOf(labels));
+}
+
+export function mayReload(labels: Record<string, string> | undefined, project: string): boolean {
+  return ownsContainer(labels, project) && RELOADABLE.includes(serviceOf(labels));
 }

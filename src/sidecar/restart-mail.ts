@@ -1,13 +1,13 @@
 /**
  * Run by certbot's deploy hook in the sidecar after the new certificate is in
- * the certificates volume: restart chasquid (it reads certificates only at
- * start) and dovecot through the Docker API proxy, then wait until both are
- * healthy again. Prints one JSON line with what it restarted.
+ * the certificates volume, through the Docker API proxy: SIGHUP to dovecot
+ * (it re-reads certificates and keeps every connection), a restart of
+ * chasquid (it reads certificates only at start), then wait until chasquid is
+ * healthy again. Prints one JSON line with what it did.
  */
 import Docker from 'dockerode';
 
 const project = process.env.MAILCTL_PROJECT ?? '';
-const services = (process.env.RESTART_SERVICES ?? 'chasquid dovecot').split(/\s+/).filter(Boolean);
 // DOCKER_HOST points at the proxy (tcp://<project>-dockerproxy:2375); dockerode honours it.
 const docker = new Docker();
 
@@ -22,14 +22,13 @@ async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const restarted: string[] = [];
-  for (const service of services) {
-    const name = `${project}-${service}`;
-    await docker.getContainer(name).restart({ t: 10 });
-    restarted.push(name);
-  }
-  await Promise.all(restarted.map((name) => waitHealthy(name, 90_000)));
-  console.log(JSON.stringify({ restarted, at: new Date().toISOString() }));
+  const reloaded = `${project}-dovecot`;
+  await docker.getContainer(reloaded).kill({ signal: 'SIGHUP' });
+  const restarted = `${project}-chasquid`;
+  await docker.getContainer(restarted).restart({ t: 10 });
+  await waitHealthy(restarted, 90_000);
+  await waitHealthy(reloaded, 90_000);
+  console.log(JSON.stringify({ restarted: [restarted], reloaded: [reloaded], at: new Date().toISOString() }));
 }
 
 main().catch((err) => {

@@ -3,12 +3,13 @@ import type { Config, PortName } from '../config.js';
 import { PORT_KEYS } from '../config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
-  containerName, DOVECOT_CERTS_DIR, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_PORT, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
+  CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_PORT, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
   SOCKETS_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../layout.js';
 import { renderChasquidConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
+import { probeAddress } from './listen.js';
 import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
 
 export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav';
@@ -31,8 +32,15 @@ export function healthOf(service: StackService): HealthSpec {
   return { test: HEALTH_PROBE, intervalSeconds: service === 'certbot' ? 15 : 10, timeoutSeconds: 5, startPeriodSeconds: START_PERIOD[service], retries: 3 };
 }
 
-function port(config: Config, name: PortName, container: number): PortSpec {
-  return { container, host: config.ports[name], binds: config.binds, key: PORT_KEYS[name] };
+/** Which service answers which port (by the protocol's usual number). */
+const PORTS: Partial<Record<StackService, [PortName, number][]>> = {
+  chasquid: [['smtp', 25], ['submission', 587], ['submissions', 465]],
+  dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995]],
+  certbot: [['http', 80]],
+};
+
+export function servicePorts(config: Config, service: StackService): PortSpec[] {
+  return (PORTS[service] ?? []).map(([name, container]) => ({ container, host: config.ports[name], binds: config.binds, key: PORT_KEYS[name] }));
 }
 
 const volume = (config: Config, name: VolumeName) => volumeName(config.project, name);
@@ -45,30 +53,43 @@ function base(config: Config, service: StackService, image: string | undefined):
   };
 }
 
+/** What the healthcheck in a host-network container probes: its own first address and port. */
+function probeEnv(config: Config, port: number): Record<string, string> {
+  return { MAILCTL_PROBE_ADDRESS: probeAddress(config.binds), MAILCTL_PROBE_PORT: String(port) };
+}
+
 export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'dovecot', inputs.images.dovecot),
+    hostNetwork: true,
+    // dovecot makes no DNS lookups.
+    dns: [],
+    env: probeEnv(config, config.ports.imap),
     mounts: [
       { volume: volume(config, 'mail'), target: MAIL_ROOT },
       { volume: volume(config, 'users'), target: USERS_DIR },
       { volume: volume(config, 'certs'), target: DOVECOT_CERTS_DIR, readOnly: true },
       { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
     ],
-    ports: [port(config, 'imap', 143), port(config, 'imaps', 993), port(config, 'pop3', 110), port(config, 'pop3s', 995)],
+    ports: servicePorts(config, 'dovecot'),
     files: [{ path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 }],
   };
 }
 
 export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   const hook = renderPostDataHook(filtersOf(config));
+  const filters = config.filters.spamassassin || config.filters.clamav;
   return {
     ...base(config, 'chasquid', inputs.images.chasquid),
+    hostNetwork: true,
+    env: probeEnv(config, config.ports.smtp),
     mounts: [
       { volume: volume(config, 'chasquid-state'), target: CHASQUID_STATE_DIR },
       { volume: volume(config, 'certs'), target: CHASQUID_CERTS_DIR, readOnly: true },
       { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
+      ...(filters ? [{ volume: volume(config, 'filter-sockets'), target: FILTER_SOCKETS_DIR }] : []),
     ],
-    ports: [port(config, 'smtp', 25), port(config, 'submission', 587), port(config, 'submissions', 465)],
+    ports: servicePorts(config, 'chasquid'),
     files: [
       { path: CHASQUID_CONF, content: renderChasquidConf(config), mode: 0o644 },
       // The main domain; more are added by add-user / add-domain on the volume.
@@ -78,21 +99,24 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   };
 }
 
-/** Where chasquid's hook finds the scanners: their containers, by name, on the stack's network. */
+/** Where chasquid's hook finds the scanners: their unix sockets on the shared volume. */
 export function filtersOf(config: Config): Filters {
   return {
-    spamd: config.filters.spamassassin ? { host: containerName(config.project, 'spamassassin'), port: 783 } : undefined,
-    clamd: config.filters.clamav ? { host: containerName(config.project, 'clamav'), port: 3310 } : undefined,
+    spamd: config.filters.spamassassin ? { socket: SPAMD_SOCKET } : undefined,
+    clamd: config.filters.clamav ? { socket: CLAMD_SOCKET } : undefined,
   };
 }
 
 export function spamassassinSpec(config: Config, inputs: SpecInputs): ServiceSpec {
-  return { ...base(config, 'spamassassin', inputs.images.spamassassin), mounts: [] };
+  return { ...base(config, 'spamassassin', inputs.images.spamassassin), mounts: [{ volume: volume(config, 'filter-sockets'), target: FILTER_SOCKETS_DIR }] };
 }
 
 export function clamavSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   // The signature database lives on a volume: freshclam's downloads survive a recreate.
-  return { ...base(config, 'clamav', inputs.images.clamav), mounts: [{ volume: volume(config, 'clamav-db'), target: '/var/lib/clamav' }] };
+  return {
+    ...base(config, 'clamav', inputs.images.clamav),
+    mounts: [{ volume: volume(config, 'clamav-db'), target: '/var/lib/clamav' }, { volume: volume(config, 'filter-sockets'), target: FILTER_SOCKETS_DIR }],
+  };
 }
 
 /** The Docker API proxy: the only holder of the engine's socket, scoped to this project. */
@@ -122,7 +146,7 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { volume: volume(config, 'letsencrypt'), target: LETSENCRYPT_DIR },
       { volume: volume(config, 'certs'), target: SIDECAR_CERTS_DIR },
     ],
-    ports: [port(config, 'http', 80)],
+    ports: servicePorts(config, 'certbot'),
     files: inputs.acmeCaBundle ? [{ path: SIDECAR_ACME_CA, content: inputs.acmeCaBundle, mode: 0o644 }] : [],
     networkAliases: [config.hostname, ...config.acme.extraNames],
   };

@@ -3,10 +3,13 @@ import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
 import type { Config } from '../config.js';
+import { execIn } from '../docker/exec.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { readFile } from '../docker/archive.js';
-import { localAddress, servedCertificate } from '../certs/probe.js';
+import { servedCertificate } from '../certs/probe.js';
+import { hostPort, probeAddress } from '../spec/listen.js';
+import { servicePorts, type StackService } from '../spec/services.js';
 import { containerName, SIDECAR_STATE_DIR } from '../layout.js';
 
 export interface ServiceStatus {
@@ -15,6 +18,10 @@ export interface ServiceStatus {
   state: string;
   health: string;
   image: string;
+  /** host: listens on the host's addresses itself (ports are where); stack: on the stack's network (ports are published). */
+  network: 'host' | 'stack';
+  /** The daemon's own version (chasquid, dovecot), asked of the running container. */
+  version?: string;
   startedAt?: string;
   uptimeSeconds?: number;
   ports: string[];
@@ -37,6 +44,14 @@ export interface StackStatus {
   domains?: string[];
 }
 
+/** How each daemon tells its version (first line of output). */
+const VERSION_COMMANDS: Record<string, string[]> = { chasquid: ['chasquid', '--version'], dovecot: ['dovecot', '--version'] };
+
+async function daemonVersion(docker: Engine, name: string, cmd: string[]): Promise<string | undefined> {
+  const r = await execIn(docker.getContainer(name), cmd).catch(() => undefined);
+  return r?.exitCode === 0 ? `${r.stdout}${r.stderr}`.trim().split('\n')[0] : undefined;
+}
+
 export async function stackStatus(docker: Engine, config: Config): Promise<StackStatus> {
   const observed = await observeProject(docker, config.project);
   const services: ServiceStatus[] = [];
@@ -44,8 +59,11 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
     const info = await docker.getContainer(o.id).inspect();
     const running = info.State.Status === 'running';
     const started = Date.parse(info.State.StartedAt);
-    const ports = Object.entries(info.HostConfig.PortBindings ?? {}).flatMap(([inside, binds]) =>
-      ((binds ?? []) as { HostIp: string; HostPort: string }[]).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${inside}`));
+    // In the host's network the daemon listens itself: its addresses are the configuration's.
+    const ports = info.HostConfig.NetworkMode === 'host'
+      ? servicePorts(config, o.service as StackService).flatMap((p) => p.binds.map((a) => hostPort(a, p.host)))
+      : Object.entries(info.HostConfig.PortBindings ?? {}).flatMap(([inside, binds]) =>
+        ((binds ?? []) as { HostIp: string; HostPort: string }[]).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${inside}`));
     services.push({
       service: o.service,
       name: o.name,
@@ -55,6 +73,8 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
       startedAt: running ? info.State.StartedAt : undefined,
       uptimeSeconds: running ? Math.round((Date.now() - started) / 1000) : undefined,
       ports: ports.sort(),
+      network: info.HostConfig.NetworkMode === 'host' ? 'host' : 'stack',
+      ...(running && VERSION_COMMANDS[o.service] ? { version: await daemonVersion(docker, o.name, VERSION_COMMANDS[o.service]) } : {}),
     });
   }
   services.sort((a, b) => a.service.localeCompare(b.service));
@@ -68,7 +88,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
     certMode: config.certMode,
     filters: { ...config.filters },
     certificate: pem ? summarizeCertificate(pem) : undefined,
-    served: isUp('chasquid') ? await servedCertificate(localAddress(config.bind), config.ports.submissions, config.hostname) : undefined,
+    served: isUp('chasquid') ? await servedCertificate(probeAddress(config.binds), config.ports.submissions, config.hostname) : undefined,
     acme: isUp('certbot') ? await sidecarState(docker, config) : undefined,
     users: isUp('dovecot') ? (await listUsers(docker, config)).length : undefined,
     domains: isUp('chasquid') ? await listDomains(docker, config) : undefined,

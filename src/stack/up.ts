@@ -51,11 +51,17 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   await apply(docker, config, steps, network, progress, options.rolling ?? false);
   const touched = changes(steps).filter((s) => s.action !== 'remove').map((s) => s.name);
   if (certChanged) {
-    // chasquid reads its certificate only at start: restart what was not just (re)created.
+    // What was not just (re)created: dovecot re-reads its certificate on SIGHUP,
+    // keeping its connections; chasquid reads it only at start.
     for (const step of steps.filter((s) => s.action === 'keep' && MAIL_SERVICES.includes(s.service))) {
-      progress.step(`restarting ${step.name} (new certificate)`);
-      await restartContainer(docker, step.name);
-      touched.push(step.name);
+      if (step.service === 'dovecot') {
+        progress.step(`reloading ${step.name} (new certificate)`);
+        await docker.getContainer(step.name).kill({ signal: 'SIGHUP' });
+      } else {
+        progress.step(`restarting ${step.name} (new certificate)`);
+        await restartContainer(docker, step.name);
+        touched.push(step.name);
+      }
     }
   }
   await waitHealthy(docker, touched, progress);

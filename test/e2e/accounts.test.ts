@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../src/dns/records.js';
-import { dnsmasqZone, docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
+import { dnsmasqZone, docker, dumpLogs, gatewayOf, mailctl, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest6';
 const DNS_IP = '172.29.56.53';
@@ -17,8 +17,8 @@ const CHASQUID = `${PROJECT}-chasquid`;
 const DOVECOT = `${PROJECT}-dovecot`;
 const zoneDir = mkdtempSync(join(tmpdir(), 'mailctl-zone-'));
 const site = siteWithEnv({
-  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
-  MAIL_IPV4: '198.51.100.7', MAIL_SUBNET: '172.29.56.0/24', MAIL_DNS: DNS_IP, DKIM_SELECTOR: 'sel1', ...portsFrom(24000),
+  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.56.0/24'),
+  MAIL_IPV4: '198.51.100.7', MAIL_SUBNET: '172.29.56.0/24', MAIL_DNS: DNS_IP, DKIM_SELECTOR: 'sel1',
 });
 const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT), DNS_ZONE_DIR: zoneDir });
 const cli = (args: string[], stdin?: string) => mailctl(site, args, stdin, { MAILCTL_DEBUG: '' });

@@ -5,7 +5,7 @@
  * and a reason, or the address receives mail and logs in everywhere.
  */
 import test from 'ava';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, rig, run, show, siteWithEnv } from '../helpers/e2e.js';
+import { docker, dumpLogs, gatewayOf, mailctl, removeProject, rig, run, show, siteWithEnv } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest12';
 const DNS_IP = '172.29.63.53';
@@ -15,8 +15,8 @@ const CHASQUID = `${PROJECT}-chasquid`;
 const DOVECOT = `${PROJECT}-dovecot`;
 const BOSS = 'boss@addr.test';
 const site = siteWithEnv({
-  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
-  MAIL_SUBNET: '172.29.63.0/24', MAIL_DNS: DNS_IP, MAIL_POSTMASTER: BOSS, ...portsFrom(33000),
+  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.63.0/24'),
+  MAIL_SUBNET: '172.29.63.0/24', MAIL_DNS: DNS_IP, MAIL_POSTMASTER: BOSS,
 });
 const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: `${site}/certs/${PROJECT}` });
 const cli = (args: string[], stdin?: string) => mailctl(site, args, stdin, { MAILCTL_DEBUG: '' });

@@ -1,7 +1,7 @@
 /**
  * Certificates against a real ACME server: pebble (Debian's) in the rig, real
  * http-01 over the stack's network to the certbot sidecar, which exports the
- * certificate and restarts the mail services through the Docker API proxy.
+ * certificate, reloads dovecot and restarts chasquid through the Docker API proxy.
  */
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/certs/selfsigned.js';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
+import { docker, dumpLogs, gatewayOf, mailctl, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest4';
 const OTHER = 'mctest4-other';
@@ -36,9 +36,9 @@ function pebbleTls(): { dir: string; ca: string } {
 
 const tls = pebbleTls();
 const site = siteWithEnv({
-  MAIL_DOMAIN: 'example.test', CERT_MODE: 'acme', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
+  MAIL_DOMAIN: 'example.test', CERT_MODE: 'acme', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.54.0/24'),
   ACME_SERVER: 'https://pebble:14000/dir', ACME_CA_BUNDLE: tls.ca, ACME_EMAIL: 'admin@example.test',
-  MAIL_SUBNET: '172.29.54.0/24', MAIL_DNS: DNS_IP, ...portsFrom(22000),
+  MAIL_SUBNET: '172.29.54.0/24', MAIL_DNS: DNS_IP,
 });
 mkdirSync(join(site, 'certs', PROJECT), { recursive: true });
 const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT), PEBBLE_TLS_DIR: tls.dir });
@@ -105,13 +105,14 @@ test.serial('renew: the pebble-issued certificate is served on 465, 587, 993 and
   const result = JSON.parse(renewed.stdout);
   t.true(result.renewed);
   t.regex(result.after.issuer, /Pebble/i);
-  t.deepEqual(result.restarted.sort(), [CHASQUID, DOVECOT]);
+  t.deepEqual(result.restarted, [CHASQUID], 'chasquid reads certificates only at start');
+  t.deepEqual(result.reloaded, [DOVECOT], 'dovecot re-read its certificate on SIGHUP');
   const root = await tester(['python3', '-c', 'import ssl,urllib.request as u;open("/tmp/pebble-root.pem","wb").write(u.urlopen("https://pebble:15000/roots/0",context=ssl._create_unverified_context()).read())']);
   t.is(root.code, 0, show(root));
   await servedEverywhere(t);
 });
 
-test.serial('renew --force: a new serial on all four, both daemons restarted, mail before and after intact', async (t) => {
+test.serial('renew --force: a new serial on all four, dovecot reloaded without refusing a connection, chasquid restarted, mail intact', async (t) => {
   await mailctl(site, ['add-user', 'alice@example.test', '--password-stdin'], 'alice-secret-1\n');
   const before = await tester(['swaks', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'alice@example.test', '--header', 'Subject: before-renewal']);
   t.is(before.code, 0, show(before));
@@ -119,7 +120,7 @@ test.serial('renew --force: a new serial on all four, both daemons restarted, ma
   const started = async () => Promise.all([CHASQUID, DOVECOT].map(async (n) => (await docker.getContainer(n).inspect()).State.StartedAt));
   const startedBefore = await started();
 
-  const probe = tester(['mailcheck', 'probe', '45', `${CHASQUID}:25`, `${DOVECOT}:143`]);
+  const probe = tester(['mailcheck', 'probe', '45', `${CHASQUID}:25`, `${DOVECOT}:993`, `${DOVECOT}:143`]);
   const t0 = Date.now();
   const renewed = await mailctl(site, ['renew', '--force', '--json']);
   const renewSeconds = (Date.now() - t0) / 1000;
@@ -128,7 +129,7 @@ test.serial('renew --force: a new serial on all four, both daemons restarted, ma
   t.not(newSerial, oldSerial);
   const startedAfter = await started();
   t.not(startedAfter[0], startedBefore[0], 'chasquid restarted');
-  t.not(startedAfter[1], startedBefore[1], 'dovecot restarted');
+  t.is(startedAfter[1], startedBefore[1], 'dovecot reloaded, not restarted');
   const after = await tester(['swaks', '--server', CHASQUID, '--from', 'x@sender.test', '--to', 'alice@example.test', '--header', 'Subject: after-renewal']);
   t.is(after.code, 0, show(after));
   for (const subject of ['before-renewal', 'after-renewal']) {
@@ -136,11 +137,17 @@ test.serial('renew --force: a new serial on all four, both daemons restarted, ma
     t.is(r.code, 0, show(r));
   }
   const gaps = JSON.parse((await probe).stdout);
-  t.log(`renew --force took ${renewSeconds.toFixed(1)}s until the new certificate was served; longest refused window: SMTP ${gaps[`${CHASQUID}:25`].longest_ms} ms, IMAP ${gaps[`${DOVECOT}:143`].longest_ms} ms`);
+  t.is(gaps[`${DOVECOT}:993`].refused, 0, `no connection to 993 refused: ${JSON.stringify(gaps)}`);
+  t.is(gaps[`${DOVECOT}:993`].failures, 0, 'every probe of 993 greeted');
+  t.is(gaps[`${DOVECOT}:143`].failures, 0, 'every probe of 143 greeted');
+  t.log(`renew --force took ${renewSeconds.toFixed(1)}s until the new certificate was served; IMAP: ${gaps[`${DOVECOT}:993`].probes} probes of 993, none refused; SMTP gap ${gaps[`${CHASQUID}:25`].longest_ms} ms (${gaps[`${CHASQUID}:25`].refused} refused)`);
 });
 
-test.serial('the sidecar\'s Docker API: restart of its own mail services only', async (t) => {
+test.serial('the sidecar\'s Docker API: restart of its own chasquid and SIGHUP to its own dovecot only', async (t) => {
   t.is(await sidecarHttp('POST', `/v1.41/containers/${CHASQUID}/restart`), 204, 'restarting chasquid works');
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${DOVECOT}/kill?signal=SIGHUP`), 204, 'reloading dovecot works');
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${DOVECOT}/kill?signal=SIGKILL`), 403, 'any other signal is denied');
+  t.is(await sidecarHttp('POST', `/v1.41/containers/${DOVECOT}/restart`), 403, 'dovecot needs no restart');
   t.is(await sidecarHttp('POST', '/v1.41/containers/create'), 403, 'create is denied');
   t.is(await sidecarHttp('POST', `/v1.41/containers/${CHASQUID}/exec`), 403, 'exec is denied');
   t.is(await sidecarHttp('GET', '/v1.41/images/json'), 403, 'images are denied');

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
+import { docker, dumpLogs, gatewayOf, mailctl, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest8';
 const DNS_IP = '172.29.59.53';
@@ -18,8 +18,8 @@ const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$
 const EICAR_DB = '44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n';
 
 const env = {
-  MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
-  MAIL_SUBNET: '172.29.59.0/24', MAIL_DNS: DNS_IP, SPAMASSASSIN: 'on', CLAMAV: 'on', ...portsFrom(27000),
+  MAIL_DOMAIN: 'example.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.59.0/24'),
+  MAIL_SUBNET: '172.29.59.0/24', MAIL_DNS: DNS_IP, SPAMASSASSIN: 'on', CLAMAV: 'on',
 };
 const site = siteWithEnv(env);
 const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT) });

@@ -95,7 +95,7 @@ test.serial('pinned uids: chasquid is the same uid in both images, and owns dove
     const owner = await run('docker', ['exec', `${PROJECT}-dovecot`, 'stat', '-c', '%u:%a', `/run/mailctl/${socket}`]);
     t.is(owner.stdout.trim(), `${chasquidUid}:660`, socket);
     // And chasquid, in its own container, can open it.
-    const open = await run('docker', ['exec', `${PROJECT}-chasquid`, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/25 && test -w /run/mailctl/${socket}`]);
+    const open = await run('docker', ['exec', `${PROJECT}-chasquid`, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/21025 && test -w /run/mailctl/${socket}`]);
     t.is(open.code, 0, `${socket} is writable by chasquid`);
   }
 });

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../src/dns/records.js';
-import { dnsmasqZone, docker, dumpLogs, mailctl, portsFrom, removeProject, rig, ROOT, run, show, siteWithEnv, sleep } from '../helpers/e2e.js';
+import { dnsmasqZone, docker, dumpLogs, gatewayOf, mailctl, portsFrom, removeProject, rig, ROOT, run, show, siteWithEnv, sleep } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest9';
 const RESTORED = 'mctest9r';
@@ -26,8 +26,8 @@ const USERS: Record<string, string> = { 'ann@ops.test': 'ann-pass-123', 'bob@ops
 
 const zoneDir = mkdtempSync(join(tmpdir(), 'mailctl-zone-'));
 const site = siteWithEnv({
-  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1', MAIL_IPV4: LISTED,
-  MAIL_SUBNET: '172.29.61.0/24', MAIL_DNS: DNS_IP, DNSBL_ZONES: 'bl.test,other-bl.test', ...portsFrom(30000),
+  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.61.0/24'), MAIL_IPV4: LISTED,
+  MAIL_SUBNET: '172.29.61.0/24', MAIL_DNS: DNS_IP, DNSBL_ZONES: 'bl.test,other-bl.test',
 });
 const restoredSite = siteWithEnv({ MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: RESTORED, MAIL_BIND: '127.0.0.1', ...portsFrom(31000) });
 const composeSite = siteWithEnv({ MAIL_DOMAIN: 'composed.test', CERT_MODE: 'selfsigned', MAILCTL_PROJECT: COMPOSED, MAIL_BIND: '127.0.0.1', ...portsFrom(32000) });
@@ -141,7 +141,7 @@ test.serial('backup while mail arrives, restore into another project: every mess
   // A new host: an empty directory. The backup's .env becomes the site's (the environment
   // still overrides it: here, another project name, ports and subnet, as the source still runs).
   const newHost = mkdtempSync(join(tmpdir(), 'mailctl-newhost-'));
-  const overrides = { MAILCTL_PROJECT: RESTORED, MAIL_SUBNET: '172.29.62.0/24', ...portsFrom(31000), MAILCTL_DEBUG: '' };
+  const overrides = { MAILCTL_PROJECT: RESTORED, MAIL_SUBNET: '172.29.62.0/24', MAIL_BIND: '127.0.0.1', ...portsFrom(31000), MAILCTL_DEBUG: '' };
   const fresh = await mailctl(newHost, ['restore', file], undefined, overrides);
   t.is(fresh.code, 0, show(fresh));
   t.is(readFileSync(join(newHost, '.env'), 'utf8'), readFileSync(join(site, '.env'), 'utf8'), 'the configuration came with the backup');
@@ -167,8 +167,8 @@ test.serial('doctor: all ok for an unlisted address with correct DNS; fails for 
   const clean = await cli(['doctor', '--resolver', DNS_IP, '--json'], undefined, { MAIL_IPV4: UNLISTED });
   t.is(clean.code, 0, show(clean));
   const c = byName(clean.stdout);
-  for (const name of ['docker engine', 'service chasquid', 'service dovecot', 'port 30025 (MAIL_PORT_SMTP)', 'port 30993 (MAIL_PORT_IMAPS)',
-    'certificate expiry', 'certificate served by chasquid (port 30465)', 'certificate served by dovecot (port 30993)', `dns MX ${DOMAIN}.`, `dns TXT mail._domainkey.${DOMAIN}.`, `reverse DNS of ${UNLISTED} (MAIL_IPV4)`, 'blocklist bl.test']) {
+  for (const name of ['docker engine', 'service chasquid', 'service dovecot', 'port 25 (MAIL_PORT_SMTP) on IPv4', 'port 993 (MAIL_PORT_IMAPS) on IPv4',
+    'certificate expiry', 'certificate served by chasquid (port 465)', 'certificate served by dovecot (port 993)', `dns MX ${DOMAIN}.`, `dns TXT mail._domainkey.${DOMAIN}.`, `reverse DNS of ${UNLISTED} (MAIL_IPV4)`, 'blocklist bl.test']) {
     t.is(c[name], 'ok', name);
   }
   t.true(Object.values(c).every((s) => s === 'ok'), clean.stdout);
@@ -181,7 +181,7 @@ test.serial('doctor: all ok for an unlisted address with correct DNS; fails for 
   t.is(stopped.code, 1);
   const s = byName(stopped.stdout);
   t.is(s['service dovecot'], 'fail');
-  t.is(s['port 30993 (MAIL_PORT_IMAPS)'], 'fail');
+  t.is(s['port 993 (MAIL_PORT_IMAPS) on IPv4'], 'fail');
   t.is(s['service chasquid'], 'ok');
   t.is((await cli(['up'])).code, 0);
 });

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { dumpLogs, docker, mailctl, portsFrom, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
+import { dumpLogs, docker, gatewayOf, mailctl, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest3';
 const SUBNET = '172.29.53.0/24';
@@ -17,8 +17,8 @@ const DOVECOT = `${PROJECT}-dovecot`;
 const PASSWORD = 'alice-secret-1';
 
 const site = siteWithEnv({
-  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: '127.0.0.1',
-  MAIL_SUBNET: SUBNET, MAIL_DNS: DNS_IP, ...portsFrom(20000),
+  MAIL_DOMAIN: DOMAIN, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf(SUBNET),
+  MAIL_SUBNET: SUBNET, MAIL_DNS: DNS_IP,
 });
 const { compose, tester } = rig({ project: PROJECT, dnsIp: DNS_IP, caDir: join(site, 'certs', PROJECT) });
 const swaks = (args: string[]) => tester(['swaks', '--timeout', '20', ...args]);
@@ -192,7 +192,10 @@ test.serial('status reports services, certificate, users and domains', async (t)
   t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]), [['chasquid', 'running'], ['dovecot', 'running']]);
   t.regex(status.certificate.subject, /CN=mail\.example\.test/);
   t.true(status.certificate.daysLeft > 300);
-  t.true(status.services[0].ports.includes('127.0.0.1:20025->25/tcp'));
+  t.deepEqual(status.services[0].ports, ['172.29.53.1:25', '172.29.53.1:465', '172.29.53.1:587'], 'chasquid listens on MAIL_BIND itself');
+  t.is(status.services[0].network, 'host');
+  t.regex(status.services[0].version, /^chasquid 1\.(1[7-9]|[2-9]\d)/, 'chasquid >= 1.17');
+  t.regex(status.services[1].version, /^2\.4\./, 'dovecot 2.4');
   const logs = await mailctl(site, ['logs', 'chasquid', '--tail', '5']);
   t.is(logs.code, 0);
   t.true(logs.stdout.trim().split('\n').length <= 5);

@@ -25,6 +25,8 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
     child.stderr.on('data', (c) => { stderr += c; });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    // A command that exits without reading its stdin closes the pipe: not an error of the test.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
 }
@@ -76,10 +78,20 @@ export async function removeProject(project: string): Promise<void> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The host's address on a stack's network (x.y.z.1 of MAIL_SUBNET). chasquid
+ * and dovecot run in the host's network: a stack whose MAIL_BIND is this
+ * address serves the rig on the protocols' own ports, and two such stacks
+ * never collide.
+ */
+export const gatewayOf = (subnet: string) => subnet.replace(/\.\d+\/\d+$/, '.1');
+
 /** The compose rig (compose/) next to one stack: docker-compose calls, and commands in its tester. */
 export function rig(env: { project: string; dnsIp: string; caDir: string } & Record<string, string>) {
   const { project, dnsIp, caDir, ...extra } = env;
-  const composeEnv = { STACK_NETWORK: `${project}-net`, RIG_DNS_IP: dnsIp, CA_DIR: caDir, COMPOSE_PROJECT_NAME: `${project}-rig`, ...extra };
+  // The tester reaches <project>-chasquid and <project>-dovecot at the stack's gateway address.
+  const gateway = dnsIp.replace(/\.\d+$/, '.1');
+  const composeEnv = { STACK_NETWORK: `${project}-net`, STACK_PROJECT: project, STACK_GATEWAY: gateway, RIG_DNS_IP: dnsIp, CA_DIR: caDir, COMPOSE_PROJECT_NAME: `${project}-rig`, ...extra };
   const file = join(ROOT, 'compose/docker-compose.yml');
   const compose = (args: string[]) => run('docker-compose', ['-f', file, ...args], { env: composeEnv });
   const tester = (args: string[], stdin?: string) => run('docker-compose', ['-f', file, 'exec', '-T', 'tester', ...args], { env: composeEnv, stdin });

@@ -14,7 +14,7 @@ test('no .env at all: the local sandbox on 127.0.0.1 with a self-signed certific
   t.is(config.domain, 'example.test');
   t.is(config.hostname, 'mail.example.test');
   t.is(config.certMode, 'selfsigned');
-  t.is(config.bind, '127.0.0.1');
+  t.deepEqual(config.binds, ['127.0.0.1', '::1'], 'this host only, IPv4 and IPv6');
   t.is(config.project, 'mailctl');
   t.deepEqual(config.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80 });
 });
@@ -28,7 +28,7 @@ test('.env values, with real environment variables on top', (t) => {
   t.is(config.hostname, 'mail.example.com');
   t.is(config.ports.smtp, 2525);
   t.is(config.project, 'two');
-  t.is(config.bind, '0.0.0.0');
+  t.deepEqual(config.binds, ['0.0.0.0', '::'], 'every address, IPv4 and IPv6');
   t.is(config.siteDir, dir);
 });
 
@@ -69,4 +69,10 @@ test('MAIL_POSTMASTER: an address, normalised; not a role address itself', (t) =
   t.is(configFrom({}).postmaster, undefined);
   t.throws(() => configFrom({ MAIL_POSTMASTER: 'not an address' }), { message: /MAIL_POSTMASTER|not a mail address/ });
   t.throws(() => configFrom({ MAIL_POSTMASTER: 'postmaster@example.com' }), { message: /a person's address/ });
+});
+
+test('MAIL_BIND: a list of addresses; anything else is named', (t) => {
+  t.deepEqual(configFrom({ MAIL_BIND: '198.51.100.7, 2001:db8::7' }).binds, ['198.51.100.7', '2001:db8::7']);
+  t.throws(() => configFrom({ MAIL_BIND: '127.0.0.1,localhost' }), { message: /MAIL_BIND "localhost" is not an IP address/ });
+  t.throws(() => configFrom({ MAIL_BIND: ',' }), { message: /MAIL_BIND is empty/ });
 });

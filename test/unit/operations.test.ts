@@ -85,7 +85,10 @@ test('compose: same images, ports, volumes, healthchecks and config hash as the 
   const chasquid = doc.services.chasquid;
   t.is(chasquid.image, 'mailctl/chasquid:aaa');
   t.is(chasquid.container_name, 'p-chasquid');
-  t.deepEqual(chasquid.ports, ['127.0.0.1:2525:25', '127.0.0.1:587:587', '127.0.0.1:465:465']);
+  t.is(chasquid.network_mode, 'host', 'chasquid listens on the host\'s addresses itself: real client addresses');
+  t.is(chasquid.ports, undefined);
+  t.is(chasquid.networks, undefined);
+  t.is(chasquid.environment.MAILCTL_PROBE_PORT, '2525');
   t.deepEqual(chasquid.healthcheck, { test: ['CMD', '/usr/local/bin/mailctl-healthcheck'], interval: '10s', timeout: '5s', start_period: '60s', retries: 3 });
   t.is(chasquid.labels['dev.mailctl.config-hash'], configHash(specs[1].aspects));
   t.deepEqual(chasquid.volumes[0], { type: 'volume', source: 'p-chasquid-state', target: '/var/lib/chasquid' });
@@ -168,4 +171,11 @@ test('doctor knows the greeting of every port a stack can publish', (t) => {
   const ports = specs.flatMap((d) => d.spec.ports.map((p) => p.container));
   t.deepEqual(ports.filter((p) => !GREETINGS[p]), []);
   t.true(ports.length >= 8);
+});
+
+test('compose: certbot (on the stack network) is published on IPv4 and IPv6 for a wildcard MAIL_BIND', (t) => {
+  const { out } = composeFor({ CERT_MODE: 'acme', MAIL_BIND: '0.0.0.0,::' });
+  const doc = parse(stringify(out.document)) as { services: Record<string, any> };
+  t.deepEqual(doc.services.certbot.ports, ['0.0.0.0:80:80', '[::]:80:80']);
+  t.is(doc.services.dovecot.network_mode, 'host');
 });

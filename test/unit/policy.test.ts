@@ -1,5 +1,5 @@
 import test from 'ava';
-import { classify, mayRestart, ownsContainer, scopedListQuery } from '../../src/sidecar/policy.js';
+import { classify, mayReload, mayRestart, ownsContainer, scopedListQuery } from '../../src/sidecar/policy.js';
 
 const ours = { 'dev.mailctl.managed': 'true', 'dev.mailctl.project': 'p', 'dev.mailctl.service': 'chasquid' };
 
@@ -13,6 +13,8 @@ test('allowed: ping, list, inspect and restart, with or without an API version p
 for (const [method, path] of [
   ['POST', '/containers/create'], ['POST', '/v1.41/containers/p-chasquid/exec'], ['POST', '/exec/abc/start'],
   ['DELETE', '/containers/p-chasquid'], ['POST', '/containers/p-chasquid/stop'], ['POST', '/containers/p-chasquid/kill'],
+  ['POST', '/containers/p-dovecot/kill?signal=SIGKILL'], ['POST', '/containers/p-dovecot/kill?signal=SIGTERM'],
+  ['POST', '/containers/p-dovecot/kill?signal=HUP&signal=KILL'],
   ['GET', '/images/json'], ['POST', '/images/create'], ['POST', '/build'], ['GET', '/volumes'], ['POST', '/volumes/create'],
   ['GET', '/containers/../images/json'], ['PUT', '/containers/p-chasquid/archive'], ['GET', '/containers/p-chasquid/archive'],
   ['POST', '/networks/create'], ['GET', '/containers/p-chasquid/logs'],
@@ -29,10 +31,18 @@ test('the list is always scoped to the project label, whatever the caller filter
   t.deepEqual(scoped(`/containers/json?filters=${encodeURIComponent(JSON.stringify({ label: { 'x=1': true }, status: ['running'] }))}`), { label: ['x=1', 'dev.mailctl.project=p'], status: ['running'] });
 });
 
-test('only this project\'s mail services may be restarted', (t) => {
+test('SIGHUP, and only SIGHUP, is a reload', (t) => {
+  t.deepEqual(classify('POST', '/v1.41/containers/p-dovecot/kill?signal=SIGHUP'), { kind: 'reload', id: 'p-dovecot' });
+  t.deepEqual(classify('POST', '/containers/p-dovecot/kill?signal=HUP'), { kind: 'reload', id: 'p-dovecot' });
+});
+
+test('only this project\'s chasquid may be restarted, only its dovecot reloaded', (t) => {
   t.true(ownsContainer(ours, 'p'));
   t.true(mayRestart(ours, 'p'));
-  t.true(mayRestart({ ...ours, 'dev.mailctl.service': 'dovecot' }, 'p'));
+  t.false(mayRestart({ ...ours, 'dev.mailctl.service': 'dovecot' }, 'p'), 'dovecot reloads: no restart needed');
+  t.true(mayReload({ ...ours, 'dev.mailctl.service': 'dovecot' }, 'p'));
+  t.false(mayReload(ours, 'p'), 'chasquid cannot reload certificates');
+  t.false(mayReload({ ...ours, 'dev.mailctl.service': 'dovecot' }, 'other'));
   t.false(mayRestart({ ...ours, 'dev.mailctl.service': 'dockerproxy' }, 'p'));
   t.false(mayRestart(ours, 'other'));
   t.false(mayRestart({ 'dev.mailctl.project': 'p', 'dev.mailctl.service': 'chasquid' }, 'p'), 'must be ours (managed label)');

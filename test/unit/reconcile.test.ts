@@ -37,7 +37,7 @@ test('a rebuilt image (same tag, new id) recreates only that service, and says w
 
 test('a changed IMAP port recreates dovecot only', (t) => {
   const steps = plan(desiredFor({ MAIL_PORT_IMAP: '1143' }), observedFrom(desiredFor()));
-  t.deepEqual(steps.map((s) => [s.action, s.service, s.reason]), [['recreate', 'dovecot', 'ports changed'], ['keep', 'chasquid', 'up to date']]);
+  t.deepEqual(steps.map((s) => [s.action, s.service, s.reason]), [['recreate', 'dovecot', 'env, files, ports changed'], ['keep', 'chasquid', 'up to date']]);
 });
 
 test('a changed hostname recreates both (their config files change)', (t) => {

@@ -69,3 +69,17 @@ test('the mail domain is in no generated file: changing it recreates nothing', (
   t.is(renderDovecotConf(other), renderDovecotConf(config));
   t.is(renderChasquidConf(other), renderChasquidConf(config));
 });
+
+test('listening: MAIL_BIND addresses and the configured ports, in the daemons themselves', (t) => {
+  const local = configFrom({ MAIL_BIND: '127.0.0.1,::1', MAIL_PORT_SMTP: '2525', MAIL_PORT_IMAPS: '1993' });
+  const chasquid = renderChasquidConf(local);
+  t.deepEqual([...chasquid.matchAll(/^smtp_address: "(.*)"$/gm)].map((m) => m[1]), ['127.0.0.1:2525', '[::1]:2525']);
+  t.deepEqual([...chasquid.matchAll(/^submission_over_tls_address: "(.*)"$/gm)].map((m) => m[1]), ['127.0.0.1:465', '[::1]:465']);
+  const dovecot = renderDovecotConf(local);
+  t.regex(dovecot, /^listen = 127\.0\.0\.1, ::1$/m);
+  t.regex(dovecot, /inet_listener imaps \{\n {4}port = 1993\n {4}ssl = yes/);
+  // A wildcard is every address of both families: one dual-stack socket in Go, two listeners in dovecot.
+  const all = configFrom({ MAIL_BIND: '0.0.0.0,::' });
+  t.deepEqual([...renderChasquidConf(all).matchAll(/^smtp_address: "(.*)"$/gm)].map((m) => m[1]), [':25']);
+  t.regex(renderDovecotConf(all), /^listen = \*, ::$/m);
+});

@@ -7,7 +7,7 @@ import { configFor, printJson, type CliContext } from '../context.js';
 export function register(program: Command, context: CliContext): void {
   program
     .command('renew')
-    .description('renew the certificate now (acme: certbot; manual: re-read certs/<hostname>/) and restart what serves it')
+    .description('renew the certificate now (acme: certbot; manual: re-read certs/<hostname>/) and restart (chasquid) or reload (dovecot) what serves it')
     .option('--force', 'renew even if the certificate is not due')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { force?: boolean; json?: boolean }, command: Command) => {
@@ -22,5 +22,6 @@ export function register(program: Command, context: CliContext): void {
       context.stdout.write(line('before', result.before));
       context.stdout.write(line('after ', result.after));
       context.stdout.write(`  restarted ${result.restarted.length ? result.restarted.join(', ') : 'nothing'}\n`);
+      if (result.reloaded.length) context.stdout.write(`  reloaded  ${result.reloaded.join(', ')} (SIGHUP: no connection dropped)\n`);
     });
 }

@@ -15,7 +15,7 @@ export function register(program: Command, context: CliContext): void {
     .action(async (opts: { dryRun?: boolean; rolling?: boolean; json?: boolean }, command: Command) => {
       const config = configFor(command, context);
       if (config.sandbox && !opts.json) {
-        context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.bind}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
+        context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.binds.join(', ')}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
       }
       const docker = await connectEngine();
       const progress = createProgress(context.stderr);
@@ -37,8 +37,9 @@ function render(result: UpResult, config: Config): string {
   lines.push(changed.length ? `mail server for ${config.domain} is up (${result.seconds.toFixed(1)}s)` : `mail server for ${config.domain} is up to date (${result.seconds.toFixed(1)}s, nothing changed)`);
   const p = config.ports;
   lines.push(`  hostname     ${config.hostname}`);
-  lines.push(`  SMTP         ${config.bind}:${p.smtp}   submission ${p.submission} (STARTTLS), ${p.submissions} (TLS)`);
-  lines.push(`  IMAP         ${config.bind}:${p.imap} (STARTTLS), ${p.imaps} (TLS)   POP3 ${p.pop3} (STARTTLS), ${p.pop3s} (TLS)`);
+  lines.push(`  listening on ${config.binds.join(', ')}`);
+  lines.push(`  SMTP         ${p.smtp}   submission ${p.submission} (STARTTLS), ${p.submissions} (TLS)`);
+  lines.push(`  IMAP         ${p.imap} (STARTTLS), ${p.imaps} (TLS)   POP3 ${p.pop3} (STARTTLS), ${p.pop3s} (TLS)`);
   lines.push(`  certificate  ${result.certificateSource}${result.caCertPath ? `: clients trust ${result.caCertPath}` : ''}`);
   if (changed.length) {
     lines.push('next steps:');
