@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError } from './errors.js';
 import { IMAGES_DIR } from './paths.js';
-import { parseTarget } from './accounts/address.js';
+import { mailDomain, parseTarget } from './accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
 
 export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;
@@ -141,7 +141,7 @@ export function buildConfig(
 
   let domain = '';
   if (!raw.MAIL_DOMAIN) problems.push('MAIL_DOMAIN is not set: put MAIL_DOMAIN=example.com in .env (or run `mailctl init`)');
-  else domain = attempt(() => normalizeDomain(raw.MAIL_DOMAIN!, 'MAIL_DOMAIN')) ?? '';
+  else domain = attempt(() => mailDomain(raw.MAIL_DOMAIN!, 'MAIL_DOMAIN')) ?? '';
 
   const hostname = raw.MAIL_HOSTNAME
     ? attempt(() => normalizeDomain(raw.MAIL_HOSTNAME!, 'MAIL_HOSTNAME')) ?? ''

@@ -28,7 +28,8 @@ export function renderEnvFile(a: InitAnswers): string {
     line('ACME_EMAIL', a.acmeEmail, 'Contact for the ACME account (expiry notices).'),
     line('ACME_SERVER', undefined, `ACME directory (default ${LETSENCRYPT}).`),
     line('MAILCTL_PROJECT', a.project, 'Prefix of containers, volumes and network (default mailctl).'),
-    line('MAIL_BIND', undefined, 'Address the ports are published on (default 0.0.0.0).'),
+    line('MAIL_BIND', undefined, 'Addresses chasquid and dovecot listen on, comma-separated (default 0.0.0.0,:: = every address, IPv4 and IPv6).'),
+    line('MAIL_POSTMASTER', undefined, 'Where postmaster@ and abuse@ of every domain deliver (default: the first account added).'),
     line('MAIL_DNS', undefined, 'Resolvers the containers use (default: the engine\'s).'),
   ].join('\n');
 }

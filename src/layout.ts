@@ -20,7 +20,8 @@ export const LMTP_SOCKET = `${SOCKETS_DIR}/lmtp`;
  */
 export const FILTER_SOCKETS_DIR = '/run/mailctl-filters';
 export const SPAMD_SOCKET = `${FILTER_SOCKETS_DIR}/spamd.sock`;
-export const CLAMD_SOCKET = `${FILTER_SOCKETS_DIR}/clamd.sock`;
+/** In a directory of clamd's own: clamd makes its socket after it drops root. */
+export const CLAMD_SOCKET = `${FILTER_SOCKETS_DIR}/clamd/clamd.sock`;
 
 export const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
 export const USERS_DIR = '/etc/mailctl/users';

@@ -36,7 +36,6 @@ export const SUFFIX_SEPARATOR = '+';
 const PUNCTUATION = '.-_';
 // Letters and digits of any script (EAI, RFC 6531), plus the punctuation above.
 const LOCAL_CHAR = /^[\p{L}\p{Mn}\p{Mc}\p{Nd}._-]$/u;
-const ASCII_LOCAL_CHAR = /^[a-z0-9._-]$/;
 
 function localPartProblem(local: string, allowSuffix: boolean): string | undefined {
   if (local === '') return 'the part before "@" is empty';
@@ -60,17 +59,61 @@ function localPartProblem(local: string, allowSuffix: boolean): string | undefin
   // Compatibility forms (fullwidth letters, ligatures) are mapped by chasquid's
   // PRECIS profile but not by dovecot: the account would have two spellings.
   if (main.normalize('NFKC') !== main) return 'it holds a compatibility character (fullwidth letter, ligature): type the plain letter';
+  if (IGNORABLE.test(main)) return 'it holds an invisible character (a joiner or format mark): chasquid refuses those';
+  return bidiProblem(main);
+}
+
+// Right-to-left scripts and Arabic-Indic digits: chasquid applies RFC 5893's Bidi rule.
+const RTL_LETTER = /(?=\p{L})[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
+const ARABIC_INDIC_DIGIT = /[\u0660-\u0669]/u;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/** RFC 5893 (as chasquid's PRECIS profile applies it), for the shapes people use. */
+function bidiProblem(local: string): string | undefined {
+  const chars = [...local];
+  const rtl = chars.some((c) => RTL_LETTER.test(c) || ARABIC_INDIC_DIGIT.test(c));
+  if (!rtl) return undefined;
+  const mixed = 'right-to-left and left-to-right letters, or Arabic-Indic and European digits, cannot be mixed; a right-to-left name starts and ends with a right-to-left letter or digit';
+  if (!RTL_LETTER.test(chars[0])) return mixed;
+  if (chars.some((c) => /\p{L}/u.test(c) && !RTL_LETTER.test(c))) return mixed;
+  if (chars.some((c) => ARABIC_INDIC_DIGIT.test(c)) && chars.some((c) => /[0-9\u06f0-\u06f9]/u.test(c))) return mixed;
+  const last = chars.filter((c) => !/\p{M}/u.test(c)).at(-1) ?? '';
+  if (!RTL_LETTER.test(last) && !/\p{Nd}/u.test(last)) return mixed;
   return undefined;
+}
+
+/**
+ * A mail domain of this server: what normalizeDomain accepts, and no label
+ * whose unicode form starts with a non-ASCII character. dovecot's LMTP
+ * refuses such a recipient ("Invalid domain"), and chasquid hands it over in
+ * unicode: the mail would be accepted and never delivered.
+ */
+export function mailDomain(input: string, what = 'domain'): string {
+  const domain = normalizeDomain(input, what);
+  const label = (domainToUnicode(domain) || domain).split('.').find((l) => /^[^\x00-\x7f]/.test(l));
+  if (label) {
+    throw new UsageError(`${what} "${input}" cannot be served: its label "${label}" starts with a non-ASCII character, which dovecot's delivery (LMTP) refuses; mail would be accepted and never delivered`);
+  }
+  return domain;
+}
+
+/**
+ * NFC and lower case, as chasquid's PRECIS profile folds it: Greek capital
+ * sigma always becomes σ there, never the word-final ς that JavaScript picks.
+ */
+function foldLocal(local: string): string {
+  return local.normalize('NFC').toLowerCase().replace(/ς/g, 'σ');
 }
 
 function split(input: string): { local: string; domainInput: string } {
   const at = input.lastIndexOf('@');
   if (at < 0) throw new UsageError(`"${input}" is not a mail address (expected user@domain, e.g. alice@example.com)`);
-  return { local: input.slice(0, at).normalize('NFC').toLowerCase(), domainInput: input.slice(at + 1) };
+  return { local: foldLocal(input.slice(0, at)), domainInput: input.slice(at + 1) };
 }
 
-function build(local: string, domainInput: string, input: string): Address {
-  const domain = normalizeDomain(domainInput, `the domain of "${input}"`);
+function build(local: string, domainInput: string, input: string, served: boolean): Address {
+  const what = `the domain of "${input}"`;
+  const domain = served ? mailDomain(domainInput, what) : normalizeDomain(domainInput, what);
   const address = `${local}@${domain}`;
   if (address.length > 254) throw new UsageError(`"${input}" is longer than 254 characters`);
   return { local, domain, address, unicodeDomain: domainToUnicode(domain) || domain };
@@ -85,7 +128,7 @@ export function parseAddress(input: string): Address {
   const { local, domainInput } = split(input);
   const problem = localPartProblem(local, false);
   if (problem) throw new UsageError(`"${input}" is not a valid mail address: ${problem}`);
-  return build(local, domainInput, input);
+  return build(local, domainInput, input, true);
 }
 
 /**
@@ -98,7 +141,8 @@ export function parseTarget(input: string): Address {
   if (/^[|/#"]/.test(local)) throw new UsageError(`"${input}" is not an address: alias targets are addresses only (no pipes, files or comments)`);
   const problem = localPartProblem(local, true);
   if (problem) throw new UsageError(`"${input}" is not a valid alias target: ${problem}`);
-  return build(local, domainInput, input);
+  // A target may be anywhere: mail to another server's domain is forwarded over SMTP.
+  return build(local, domainInput, input, false);
 }
 
 /** The account a (possibly +tagged) address delivers to. */
@@ -111,14 +155,13 @@ export function withoutSuffix(address: string): string {
 
 /**
  * Every other spelling under which chasquid or a client may present the
- * account: the unicode domain (chasquid always uses it). dovecot matches the
- * passwd-file byte for byte, so each gets a line mapped to the canonical one.
+ * account: the unicode domain (chasquid always uses it), and a Greek name
+ * with its word-final ς (typed in lower case, chasquid keeps it). dovecot
+ * matches the passwd-file byte for byte, so each gets a line mapped to the
+ * canonical one.
  */
 export function alternateForms(a: Address): string[] {
-  return a.unicodeDomain !== a.domain ? [`${a.local}@${a.unicodeDomain}`] : [];
-}
-
-/** True when the local part is plain ASCII (what every IMAP LOGIN can carry). */
-export function isAsciiLocal(a: Address): boolean {
-  return [...a.local].every((c) => ASCII_LOCAL_CHAR.test(c));
+  const locals = [...new Set([a.local, a.local.toUpperCase().toLowerCase()])];
+  const domains = [...new Set([a.domain, a.unicodeDomain])];
+  return locals.flatMap((l) => domains.map((d) => `${l}@${d}`)).filter((form) => form !== a.address);
 }

@@ -69,7 +69,20 @@ const withAlias = (state: AccountsState, alias: string, targets: readonly string
   return { ...state, aliases };
 };
 
-/** Refuse an alias that shadows an account, points nowhere, or makes a loop. */
+/** Aliases that deliver (no loop, no dead end) in `before` but not in `after`, with why. */
+function brokenBy(before: AccountsState, after: AccountsState): string[] {
+  const problems: string[] = [];
+  for (const [alias] of after.aliases) {
+    const was = resolveAlias(before, alias);
+    if ('loop' in was || was.ends.some((e) => e.kind === 'nowhere')) continue;
+    const now = resolveAlias(after, alias);
+    if ('loop' in now) problems.push(`${alias} would be caught in a loop (${now.loop.join(' -> ')})`);
+    else if (now.ends.some((e) => e.kind === 'nowhere')) problems.push(`${alias} would deliver to ${now.ends.filter((e) => e.kind === 'nowhere').map((e) => e.address).join(', ')}, which is neither an account nor an alias`);
+  }
+  return problems;
+}
+
+/** Refuse an alias that shadows an account, points nowhere, makes a loop, or breaks another alias. */
 export function checkSetAlias(state: AccountsState, alias: string, targets: readonly string[]): void {
   if (state.users.includes(alias)) throw new UsageError(`${alias} is an account: an address is either an account or an alias (remove the account first)`);
   if (targets.some((t) => withoutSuffix(t) === alias)) throw new UsageError(`${alias} cannot be its own target`);
@@ -80,21 +93,18 @@ export function checkSetAlias(state: AccountsState, alias: string, targets: read
   if (lost.length) {
     throw new UsageError(`${lost.map((e) => e.address).join(', ')} is neither an account nor an alias here: add it first (\`mailctl add-user\`), or the mail would be refused`);
   }
+  const broken = brokenBy(state, next);
+  if (broken.length) throw new UsageError(`changing ${alias} is refused: ${broken.join('; ')}`);
 }
 
-/** A role alias may be re-pointed but not removed: the address must keep working. */
+/** A role alias may be re-pointed but not removed; no alias may lose its way because another went. */
 export function checkDelAlias(state: AccountsState, alias: string): void {
   if (!state.aliases.has(alias)) throw new UsageError(`${alias} is not an alias (see \`mailctl list-aliases\`)`);
   if (isRoleAlias(alias)) {
     throw new UsageError(`${alias} is required (RFC 5321 postmaster, RFC 2142 abuse): point it elsewhere with \`mailctl add-alias ${alias} ADDRESS\``);
   }
-  const next = withAlias(state, alias, undefined);
-  for (const [other] of next.aliases) {
-    const r = resolveAlias(next, other);
-    if ('ends' in r && r.ends.some((e) => e.kind === 'nowhere' && withoutSuffix(e.address) === alias)) {
-      throw new UsageError(`${other} delivers through ${alias}: change or remove ${other} first`);
-    }
-  }
+  const broken = brokenBy(state, withAlias(state, alias, undefined));
+  if (broken.length) throw new UsageError(`removing ${alias} is refused: ${broken.join('; ')}; change those first`);
 }
 
 /** Who postmaster@ and abuse@ deliver to: MAIL_POSTMASTER, else the first account added. */
@@ -122,18 +132,22 @@ export interface AliasChange { alias: string; targets?: string[]; why: string }
  * or when a removed account is MAIL_POSTMASTER.
  */
 export function planAccountRemoval(state: AccountsState, removed: readonly string[], configured?: string, goingDomains: readonly string[] = []): AliasChange[] {
-  if (configured && removed.includes(configured)) {
+  const gone = new Set(removed);
+  // An address is gone when its account is removed, it is an alias removed here, or its domain goes.
+  const isGone = (address: string) => gone.has(withoutSuffix(address)) || goingDomains.includes(domainOf(address));
+  if (configured && isGone(configured)) {
     throw new UsageError(`${configured} is MAIL_POSTMASTER: set MAIL_POSTMASTER in .env to another address first`);
   }
-  const after: AccountsState = { ...state, users: state.users.filter((u) => !removed.includes(u)), domains: state.domains.filter((d) => !goingDomains.includes(d)) };
-  const gone = new Set(removed);
+  const usersAfter = state.users.filter((u) => !removed.includes(u) && !goingDomains.includes(domainOf(u)));
   const aliases = new Map([...state.aliases].filter(([alias]) => !goingDomains.includes(domainOf(alias))));
   const changes = new Map<string, AliasChange>();
-  // Until nothing changes: an alias removed here may be the only target of another.
+  // Until nothing changes: an alias removed here may be the only target of another. Each
+  // round removes an alias, shortens one, or re-points a role alias to an address that is
+  // not gone (and refuses if that address goes later): it ends.
   for (let changed = true; changed;) {
     changed = false;
     for (const [alias, targets] of aliases) {
-      const kept = targets.filter((t) => !gone.has(withoutSuffix(t)));
+      const kept = targets.filter((t) => !isGone(t));
       if (kept.length === targets.length) continue;
       changed = true;
       if (kept.length) {
@@ -144,8 +158,9 @@ export function planAccountRemoval(state: AccountsState, removed: readonly strin
         gone.add(alias);
         changes.set(alias, { alias, why: `it delivered only to ${targets.join(', ')}` });
       } else {
-        const next = postmasterTarget(after, configured);
+        const next = configured ?? usersAfter[0];
         if (!next) throw new UsageError(`${alias} delivers to ${targets.join(', ')}, the last account: add another account first (a domain must keep its postmaster@)`);
+        if (isGone(next)) throw new UsageError(`${alias} would be re-pointed to MAIL_POSTMASTER ${next}, which goes too: set MAIL_POSTMASTER to another address first`);
         aliases.set(alias, [next]);
         changes.set(alias, { alias, targets: [next], why: `re-pointed to ${next}` });
       }

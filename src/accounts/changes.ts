@@ -8,9 +8,9 @@ import type { Engine } from '../docker/engine.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { normalizeDomain } from '../validate.js';
-import { parseAddress } from './address.js';
+import { mailDomain, parseAddress } from './address.js';
 import {
-  checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
+  checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias, ROLE_NAMES,
   type AccountsState, type AliasChange, type ChainEnd,
 } from './alias-graph.js';
 import { parseAlias, parseTargets, readAliases, removeAlias, writeAlias } from './aliases.js';
@@ -33,11 +33,16 @@ async function snapshot(docker: Engine, config: Config): Promise<Snapshot> {
   };
 }
 
-/** Make the missing postmaster@/abuse@ aliases. Returns the ones made. */
-async function ensureRoleAliases(docker: Engine, config: Config): Promise<{ alias: string; target: string }[]> {
-  const missing = missingRoleAliases((await snapshot(docker, config)).state, config.postmaster);
-  for (const { alias, target } of missing) await writeAlias(docker, config, alias, [target]);
-  return missing;
+/** Make the missing postmaster@/abuse@ aliases. Returns the ones made, and what could not be made. */
+async function ensureRoleAliases(docker: Engine, config: Config): Promise<{ made: { alias: string; target: string }[]; warnings: string[] }> {
+  const { state } = await snapshot(docker, config);
+  const made = missingRoleAliases(state, config.postmaster);
+  for (const { alias, target } of made) await writeAlias(docker, config, alias, [target]);
+  const lacking = state.domains.flatMap((d) => ROLE_NAMES.map((r) => `${r}@${d}`)).filter((a) => !state.aliases.has(a) && !state.users.includes(a) && !made.some((m) => m.alias === a));
+  const warnings = lacking.length && config.postmaster
+    ? [`${lacking.join(', ')} not made yet: MAIL_POSTMASTER ${config.postmaster} is not an account or alias of this server; add it (\`mailctl add-user ${config.postmaster}\`)`]
+    : [];
+  return { made, warnings };
 }
 
 async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {
@@ -55,6 +60,7 @@ export interface AddUserResult {
   setAside?: string;
   /** postmaster@/abuse@ aliases made now (the first account of a domain). */
   roleAliases: { alias: string; target: string }[];
+  warnings: string[];
 }
 
 export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress): Promise<AddUserResult> {
@@ -70,12 +76,15 @@ export async function addUser(docker: Engine, config: Config, input: string, pas
     const domainAdded = await createDomain(docker, config, a.domain, progress);
     const setAside = await writeUser(docker, config, a, password);
     if (alias) await removeAlias(docker, config, a.address);
-    const roleAliases = await ensureRoleAliases(docker, config);
-    return { address: a.address, ...(a.unicodeDomain !== a.domain ? { unicode: `${a.local}@${a.unicodeDomain}` } : {}), domainAdded, setAside, roleAliases };
+    const roles = await ensureRoleAliases(docker, config);
+    return {
+      address: a.address, ...(a.unicodeDomain !== a.domain ? { unicode: `${a.local}@${a.unicodeDomain}` } : {}),
+      domainAdded, setAside, roleAliases: roles.made, warnings: roles.warnings,
+    };
   });
 }
 
-export interface DelUserResult { address: string; purged: boolean; setAside?: string; aliasChanges: AliasChange[] }
+export interface DelUserResult { address: string; purged: boolean; setAside?: string; aliasChanges: AliasChange[]; roleAliases: { alias: string; target: string }[] }
 
 export async function delUser(docker: Engine, config: Config, input: string, options: { purge?: boolean }): Promise<DelUserResult> {
   const { address } = parseAddress(input);
@@ -85,15 +94,18 @@ export async function delUser(docker: Engine, config: Config, input: string, opt
     const aliasChanges = planAccountRemoval(state, [address], config.postmaster);
     const setAside = await removeUser(docker, config, address, options.purge ?? false);
     await applyAliasChanges(docker, config, aliasChanges);
-    return { address, purged: options.purge ?? false, setAside, aliasChanges };
+    // The account may have been postmaster@ or abuse@ itself: the alias comes back at once.
+    const roles = await ensureRoleAliases(docker, config);
+    return { address, purged: options.purge ?? false, setAside, aliasChanges, roleAliases: roles.made };
   });
 }
 
 export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress) {
-  const domain = normalizeDomain(input);
+  const domain = mailDomain(input);
   return withAccountsLock(docker, config, async () => {
     const added = await createDomain(docker, config, domain, progress);
-    return { domain, added, roleAliases: await ensureRoleAliases(docker, config) };
+    const roles = await ensureRoleAliases(docker, config);
+    return { domain, added, roleAliases: roles.made, warnings: roles.warnings };
   });
 }
 
@@ -116,6 +128,7 @@ export async function delDomain(docker: Engine, config: Config, input: string, o
       if (kept) setAside.push(kept);
     }
     await applyAliasChanges(docker, config, aliasChanges);
+    await ensureRoleAliases(docker, config);
     return { domain, removedUsers: users, setAside, aliasChanges };
   });
 }

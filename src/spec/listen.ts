@@ -10,7 +10,8 @@
 
 export const isWildcard = (address: string) => address === '0.0.0.0' || address === '::';
 
-const hostPort = (address: string, port: number) => `${address.includes(':') ? `[${address}]` : address}:${port}`;
+/** address:port, with an IPv6 address in brackets. */
+export const hostPort = (address: string, port: number) => `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 /** chasquid's `*_address` values for one port. */
 export function chasquidAddresses(binds: readonly string[], port: number): string[] {
@@ -38,4 +39,3 @@ export function probeAddresses(binds: readonly string[]): string[] {
   return binds.some(isWildcard) ? ['127.0.0.1', '::1'] : [...binds];
 }
 
-export { hostPort };

@@ -11,17 +11,19 @@ import { join } from 'node:path';
 import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
 import { docker, dumpLogs, mailctl, removeProject, ROOT, run, show, siteWithEnv } from '../helpers/e2e.js';
 
-const A = { project: 'mctest7a', domain: 'one.test', subnet: '172.29.57' };
-const B = { project: 'mctest7b', domain: 'two.test', subnet: '172.29.58' };
+// Each stack has a public address of its own (added to lo by this test: outside every docker
+// subnet, so no NAT rewrites what the other sees) and its network's gateway for the rig.
+const A = { project: 'mctest7a', domain: 'one.test', subnet: '172.29.57', address: '198.18.57.1' };
+const B = { project: 'mctest7b', domain: 'two.test', subnet: '172.29.58', address: '198.18.58.1' };
 const RIG_LABEL = 'dev.mailctl.project=mctest7-rig';
 const DNS = 'mctest7-dns';
 const TESTER = 'mctest7-tester';
 const zoneDir = mkdtempSync(join(tmpdir(), 'mailctl-zone2-'));
 
-// Each stack listens on its own address (its network's gateway, an address of this host) on the
-// protocols' own ports, as two servers on the internet do: MX delivery is always to port 25.
+// Each stack listens on its own addresses on the protocols' own ports, as two servers on the
+// internet do: MX delivery is always to port 25.
 const sites = Object.fromEntries([A, B].map((s) => [s.project, siteWithEnv({
-  MAIL_DOMAIN: s.domain, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: s.project, MAIL_BIND: `${s.subnet}.1`,
+  MAIL_DOMAIN: s.domain, CERT_MODE: 'selfsigned', MAILCTL_PROJECT: s.project, MAIL_BIND: `${s.address},${s.subnet}.1`,
   MAIL_SUBNET: `${s.subnet}.0/24`, MAIL_DNS: `${s.subnet}.53`,
 })]));
 const cli = (s: typeof A, args: string[], stdin?: string) => mailctl(sites[s.project], args, stdin);
@@ -40,9 +42,17 @@ function zoneLinesFor(records: DnsRecord[], hostIp: string): string[] {
 async function cleanup(): Promise<void> {
   for (const name of [DNS, TESTER]) await docker.getContainer(name).remove({ force: true }).catch(() => {});
   await Promise.all([removeProject(A.project), removeProject(B.project)]);
+  for (const s of [A, B]) await run('ip', ['addr', 'del', `${s.address}/32`, 'dev', 'lo']);
 }
 
-test.before(cleanup);
+test.before(async () => {
+  await cleanup();
+  for (const s of [A, B]) {
+    const args = ['addr', 'add', `${s.address}/32`, 'dev', 'lo'];
+    const r = await run('ip', args);
+    if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  }
+});
 test.after.always(cleanup);
 test.afterEach.always(async (t) => {
   if (!t.passed) t.log(await dumpLogs([`dev.mailctl.project=${A.project}`, `dev.mailctl.project=${B.project}`, RIG_LABEL]));
@@ -70,12 +80,12 @@ test.serial('a user of stack A mails a user of stack B: SMTP with STARTTLS to B\
 
   const recordsA = JSON.parse((await cli(A, ['dns', '--json'])).stdout) as DnsRecord[];
   const recordsB = JSON.parse((await cli(B, ['dns', '--json'])).stdout) as DnsRecord[];
-  // chasquid runs in the host's network: A reaches B's MX (B's address) from the host, and the
-  // kernel gives that connection B's address as its source too; that is the address B sees.
-  const bAddress = `${B.subnet}.1`;
+  // chasquid runs in the host's network: A reaches B's MX (B's address) from this host, and the
+  // kernel gives a connection to a local address that address as its source: B sees B.address.
+  // On two machines A's own address would be the source; here SPF names what B really sees.
   writeFileSync(join(zoneDir, 'zones.conf'), [
-    ...zoneLinesFor(recordsA, bAddress),
-    ...zoneLinesFor(recordsB, bAddress),
+    ...zoneLinesFor(recordsA, B.address),
+    ...zoneLinesFor(recordsB, B.address),
   ].join('\n') + '\n');
   await docker.getContainer(DNS).restart();
   const dkimCheck = await cli(A, ['dns', '--check', '--resolver', `${A.subnet}.53`]);
@@ -92,7 +102,7 @@ test.serial('a user of stack A mails a user of stack B: SMTP with STARTTLS to B\
   t.log(`headers of the delivered message:\n${headers}`);
   t.regex(headers, /^DKIM-Signature: v=1; a=rsa-sha256;[^]*?\bd=one\.test; s=mail;/m, 'A signed it');
   t.regex(headers, /^Received-SPF: pass/m, 'B recorded SPF pass');
-  t.regex(headers, /^Received: from mail\.one\.test \(\[172\.29\.58\.1\]\)\r?\n\s+by mail\.two\.test \(chasquid\) with ESMTPS\r?\n\s+tls \S+\r?\n\s+\(over SMTP, TLS-1\.[23]/m, 'B received it from A over SMTP with STARTTLS');
+  t.regex(headers, /^Received: from mail\.one\.test \(\[198\.18\.58\.1\]\)\r?\n\s+by mail\.two\.test \(chasquid\) with ESMTPS\r?\n\s+tls \S+\r?\n\s+\(over SMTP, TLS[- ]1\.[23]/m, 'B received it from A over SMTP with STARTTLS');
 
   const verified = await exec(['dkimverify'], raw.stdout);
   t.is(verified.code, 0, show(verified));

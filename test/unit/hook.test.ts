@@ -20,8 +20,8 @@ test('spam is refused (exit 20); spamd unreachable passes the message marked unc
 });
 
 test('a virus is refused (exit 20); clamd unreachable defers (exit 75), never a permanent refusal', (t) => {
-  const hook = renderPostDataHook({ clamd: { socket: '/run/mailctl-filters/clamd.sock' } })!;
-  t.regex(hook, /mailctl-clamd-scan \/run\/mailctl-filters\/clamd\.sock/);
+  const hook = renderPostDataHook({ clamd: { socket: '/run/mailctl-filters/clamd/clamd.sock' } })!;
+  t.regex(hook, /mailctl-clamd-scan \/run\/mailctl-filters\/clamd\/clamd\.sock/);
   t.regex(hook, /1\) echo "virus detected: \$virus"; exit 20 ;;/);
   t.regex(hook, /\*\) echo "virus scanner unavailable, try again later"; exit 75 ;;/);
   const exits = [...hook.matchAll(/exit (\d+)/g)].map((m) => m[1]);

@@ -78,6 +78,7 @@ export function register(program: Command, context: CliContext): void {
       const lines = [`added ${r.address}${r.unicode ? ` (${r.unicode})` : ''}${r.domainAdded ? ' (and its new domain)' : ''}`];
       if (r.setAside) lines.push(`mail an earlier ${r.address} left was set aside in the dovecot container: ${r.setAside}`);
       for (const role of r.roleAliases) lines.push(`${role.alias} -> ${role.target}`);
+      for (const warning of r.warnings) context.stderr.write(`mailctl: warning: ${warning}\n`);
       return { json: r, text: lines.join('\n') };
     }));
 
@@ -101,7 +102,8 @@ export function register(program: Command, context: CliContext): void {
     .action(action(context, async (docker, config, _p, address: string, opts: { purge?: boolean }) => {
       const r = await delUser(docker, config, address, opts);
       const kept = r.purged ? ' and its mail' : r.setAside ? ` (its mail is kept in the dovecot container: ${r.setAside})` : '';
-      return { json: r, text: [`removed ${r.address}${kept}`, ...aliasChangeLines(r.aliasChanges)].join('\n') };
+      const remade = r.roleAliases.map((a) => `${a.alias} -> ${a.target} (made again: the address must keep working)`);
+      return { json: r, text: [`removed ${r.address}${kept}`, ...aliasChangeLines(r.aliasChanges), ...remade].join('\n') };
     }, (address: string) => { parseAddress(address); }));
 
   program
@@ -122,6 +124,7 @@ export function register(program: Command, context: CliContext): void {
     .action(action(context, async (docker, config, progress, domain: string) => {
       const r = await addDomain(docker, config, domain, progress);
       const text = r.added ? `added ${r.domain}: publish its records (\`mailctl dns --domain ${r.domain}\`)` : `${r.domain} is already served`;
+      for (const warning of r.warnings) context.stderr.write(`mailctl: warning: ${warning}\n`);
       return { json: r, text: [text, ...r.roleAliases.map((a) => `${a.alias} -> ${a.target}`)].join('\n') };
     }));
 
