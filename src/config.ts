@@ -4,6 +4,7 @@
  * frozen, and passed down. Nothing else in mailctl reads process.env.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError } from './errors.js';
@@ -89,8 +90,10 @@ export interface Config {
 export const SANDBOX_DEFAULTS: Partial<Record<Key, string>> = {
   MAIL_DOMAIN: 'example.test',
   CERT_MODE: 'selfsigned',
-  MAIL_BIND: '127.0.0.1,::1',
 };
+
+/** The sandbox listens on this host only. */
+export const SANDBOX_BIND = '127.0.0.1,::1';
 
 /** Every address of the host, on both families. */
 export const DEFAULT_BIND = '0.0.0.0,::';
@@ -121,13 +124,22 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const value = env[key] ?? fileValues[key];
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
   }
-  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..') });
+  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6() });
 }
 
-/** Pure: raw key/value pairs to a checked Config. */
+/** Does this host have IPv6 at all (an IPv6 address on some interface, ::1 included)? */
+function hostHasIPv6(): boolean {
+  return Object.values(networkInterfaces()).some((addrs) => (addrs ?? []).some((a) => a.family === 'IPv6'));
+}
+
+/**
+ * Pure: raw key/value pairs to a checked Config. `ipv6: false` (a host with
+ * IPv6 switched off) drops the IPv6 half of the default MAIL_BIND and refuses
+ * an IPv6 address given there: dovecot would not start.
+ */
 export function buildConfig(
   raw: Partial<Record<Key, string>>,
-  where: { sandbox: boolean; envFile: string; siteDir: string },
+  where: { sandbox: boolean; envFile: string; siteDir: string; ipv6?: boolean },
 ): Config {
   const problems: string[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
@@ -155,9 +167,12 @@ export function buildConfig(
   if (raw.MAIL_IPV4 && !isIPv4(raw.MAIL_IPV4)) problems.push(`MAIL_IPV4 "${raw.MAIL_IPV4}" is not an IPv4 address (e.g. 198.51.100.7)`);
   if (raw.MAIL_IPV6 && !isIPv6(raw.MAIL_IPV6)) problems.push(`MAIL_IPV6 "${raw.MAIL_IPV6}" is not an IPv6 address (e.g. 2001:db8::7)`);
 
-  const binds = [...new Set((raw.MAIL_BIND ?? DEFAULT_BIND).split(/[\s,]+/).filter(Boolean))];
+  const hostIPv6 = where.ipv6 ?? true;
+  const defaultBinds = (where.sandbox ? SANDBOX_BIND : DEFAULT_BIND).split(',').filter((a) => hostIPv6 || !a.includes(':'));
+  const binds = [...new Set(raw.MAIL_BIND ? raw.MAIL_BIND.split(/[\s,]+/).filter(Boolean) : defaultBinds)];
   for (const bind of binds) {
     if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: list addresses, e.g. ${DEFAULT_BIND} for every address (IPv4 and IPv6) or 127.0.0.1,::1 for this host only`);
+    else if (isIPv6(bind) && !hostIPv6) problems.push(`MAIL_BIND "${bind}" is IPv6, but this host has IPv6 switched off: remove it (or enable IPv6)`);
   }
   if (binds.length === 0) problems.push(`MAIL_BIND is empty: use ${DEFAULT_BIND} for every address`);
 

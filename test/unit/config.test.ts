@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { buildConfig, loadConfig } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 import { configFrom } from '../helpers/config.js';
 
@@ -75,4 +75,11 @@ test('MAIL_BIND: a list of addresses; anything else is named', (t) => {
   t.deepEqual(configFrom({ MAIL_BIND: '198.51.100.7, 2001:db8::7' }).binds, ['198.51.100.7', '2001:db8::7']);
   t.throws(() => configFrom({ MAIL_BIND: '127.0.0.1,localhost' }), { message: /MAIL_BIND "localhost" is not an IP address/ });
   t.throws(() => configFrom({ MAIL_BIND: ',' }), { message: /MAIL_BIND is empty/ });
+});
+
+test('a host without IPv6: the default MAIL_BIND is IPv4 only, and an IPv6 address there is refused', (t) => {
+  const where = { sandbox: false, envFile: '/site/.env', siteDir: '/site', ipv6: false };
+  t.deepEqual(buildConfig({ MAIL_DOMAIN: 'example.com' }, where).binds, ['0.0.0.0']);
+  t.deepEqual(buildConfig({ MAIL_DOMAIN: 'example.com' }, { ...where, sandbox: true }).binds, ['127.0.0.1']);
+  t.throws(() => buildConfig({ MAIL_DOMAIN: 'example.com', MAIL_BIND: '0.0.0.0,::' }, where), { message: /MAIL_BIND "::" is IPv6, but this host has IPv6 switched off/ });
 });
