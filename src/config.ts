@@ -127,6 +127,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6() });
 }
 
+/** One spelling per address (::0 and 0:0:0:0:0:0:0:0 are ::), so a wildcard is always seen as one. */
+function canonicalAddress(address: string): string {
+  if (!isIPv6(address) || address.includes('%')) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address;
+  }
+}
+
 /** Does this host have IPv6 at all (an IPv6 address on some interface, ::1 included)? */
 function hostHasIPv6(): boolean {
   return Object.values(networkInterfaces()).some((addrs) => (addrs ?? []).some((a) => a.family === 'IPv6'));
@@ -169,9 +179,10 @@ export function buildConfig(
 
   const hostIPv6 = where.ipv6 ?? true;
   const defaultBinds = (where.sandbox ? SANDBOX_BIND : DEFAULT_BIND).split(',').filter((a) => hostIPv6 || !a.includes(':'));
-  const binds = [...new Set(raw.MAIL_BIND ? raw.MAIL_BIND.split(/[\s,]+/).filter(Boolean) : defaultBinds)];
+  const binds = [...new Set((raw.MAIL_BIND ? raw.MAIL_BIND.split(/[\s,]+/).filter(Boolean) : defaultBinds).map(canonicalAddress))];
   for (const bind of binds) {
     if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: list addresses, e.g. ${DEFAULT_BIND} for every address (IPv4 and IPv6) or 127.0.0.1,::1 for this host only`);
+    else if (/^::ffff:/i.test(bind)) problems.push(`MAIL_BIND "${bind}" is an IPv4-mapped IPv6 address, which the daemons cannot bind: write the IPv4 address`);
     else if (isIPv6(bind) && !hostIPv6) problems.push(`MAIL_BIND "${bind}" is IPv6, but this host has IPv6 switched off: remove it (or enable IPv6)`);
   }
   if (binds.length === 0) problems.push(`MAIL_BIND is empty: use ${DEFAULT_BIND} for every address`);

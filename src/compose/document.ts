@@ -73,6 +73,11 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       image: spec.image,
       container_name: spec.name,
       ...(spec.hostNetwork ? { network_mode: 'host' } : { hostname: spec.service }),
+      ...(spec.privileges ? {
+        cap_drop: ['ALL'],
+        cap_add: [...spec.privileges.capabilities],
+        ...(spec.privileges.noNewPrivileges ? { security_opt: ['no-new-privileges:true'] } : {}),
+      } : {}),
       restart: 'unless-stopped',
       ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),
       ...(published.length ? { ports: published } : {}),

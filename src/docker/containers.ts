@@ -77,6 +77,11 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       Mounts: spec.mounts.map((m) => ({ Type: m.bind ? 'bind' : 'volume', Source: (m.bind ?? m.volume)!, Target: m.target, ReadOnly: m.readOnly ?? false })),
       PortBindings: bindings,
       ...(spec.hostNetwork ? { NetworkMode: 'host' } : {}),
+      ...(spec.privileges ? {
+        CapDrop: ['ALL'],
+        CapAdd: spec.privileges.capabilities,
+        ...(spec.privileges.noNewPrivileges ? { SecurityOpt: ['no-new-privileges'] } : {}),
+      } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       Dns: spec.dns,
       Init: false,

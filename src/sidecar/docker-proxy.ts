@@ -64,7 +64,8 @@ const server = http.createServer(async (req, res) => {
       case 'restart': {
         if (!mayRestart(await labelsOf(request.id), PROJECT)) return deny(res, `restarting ${request.id} is not allowed (only ${PROJECT}'s chasquid)`);
         console.log(`restart ${request.id}`);
-        const r = await engine('POST', url);
+        // Rebuilt, not passed on: the caller chooses neither the stop signal nor the timeout.
+        const r = await engine('POST', `/containers/${encodeURIComponent(request.id)}/restart?t=10`);
         return send(res, r.status, r.body);
       }
       case 'reload': {

@@ -58,10 +58,18 @@ function probeEnv(config: Config, port: number): Record<string, string> {
   return { MAILCTL_PROBE_ADDRESS: probeAddress(config.binds), MAILCTL_PROBE_PORT: String(port) };
 }
 
+/**
+ * dovecot's master runs as root: it binds its ports, makes its sockets for
+ * other users, chroots its login processes and drops to each user. Nothing
+ * more (no NET_RAW: it shares the host's network).
+ */
+const DOVECOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', 'SYS_CHROOT', 'NET_BIND_SERVICE'];
+
 export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'dovecot', inputs.images.dovecot),
     hostNetwork: true,
+    privileges: { capabilities: DOVECOT_CAPABILITIES, noNewPrivileges: true },
     // dovecot makes no DNS lookups.
     dns: [],
     env: probeEnv(config, config.ports.imap),
@@ -82,6 +90,9 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'chasquid', inputs.images.chasquid),
     hostNetwork: true,
+    // It runs as its own user; its binary's file capability binds ports below 1024 (which
+    // no-new-privileges would ignore). Every other capability is dropped.
+    privileges: { capabilities: ['NET_BIND_SERVICE'], noNewPrivileges: false },
     env: probeEnv(config, config.ports.smtp),
     mounts: [
       { volume: volume(config, 'chasquid-state'), target: CHASQUID_STATE_DIR },

@@ -56,6 +56,12 @@ export interface ServiceSpec {
    * the container is on the stack's network and `ports` are published.
    */
   hostNetwork?: boolean;
+  /**
+   * The only capabilities the container keeps (all others dropped), and
+   * whether it may gain privileges. Set for what shares the host's network:
+   * a compromised daemon there must not sniff or forge the host's traffic.
+   */
+  privileges?: { capabilities: string[]; noNewPrivileges: boolean };
   health: HealthSpec;
   /** Free-form inputs that must recreate the container when they change (e.g. a certificate fingerprint). */
   extra: Record<string, string>;

@@ -28,7 +28,10 @@ async function waitOne(docker: Engine, name: string, progress: Progress, timeout
     const health = await healthOf(docker, name);
     if (!health) throw new OperationalError(`${name} disappeared while starting`);
     if (health.state === 'exited' || health.state === 'dead' || health.state === 'restarting') {
-      throw new OperationalError(`${name} stopped while starting (${health.state}); its last log lines:`, await logTail(docker, name));
+      const log = await logTail(docker, name, 200);
+      // The line that says why (a port that cannot be bound, a fatal error) leads the message.
+      const why = log.split('\n').reverse().find((l) => /Error listening|bind\(|address already in use|cannot assign requested address|Fatal|☠/i.test(l));
+      throw new OperationalError(`${name} stopped while starting (${health.state})${why ? `: ${why.trim()}` : ''}; its last log lines:`, log.split('\n').slice(-20).join('\n'));
     }
     if (health.health === 'healthy') break;
     if (health.state === 'running') {

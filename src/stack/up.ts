@@ -106,10 +106,22 @@ async function apply(docker: Engine, config: Config, steps: readonly Step[], net
 }
 
 
-/** Rename a running container out of the way of its successor; it keeps serving meanwhile. */
-async function setAside(docker: Engine, id: string, name: string): Promise<string> {
-  await docker.getContainer(id).rename({ name: `${name}-replaced-${Date.now()}` });
-  return id;
+/**
+ * Rename a running container out of the way of its successor; it keeps serving
+ * meanwhile. One that serves nothing (crash-looping after a failed `up`: the
+ * engine cannot rename a host-network container between restarts) is removed.
+ */
+async function setAside(docker: Engine, id: string, name: string): Promise<string | undefined> {
+  const container = docker.getContainer(id);
+  try {
+    await container.rename({ name: `${name}-replaced-${Date.now()}` });
+    return id;
+  } catch (err) {
+    const state = (await container.inspect()).State;
+    if (state.Running && !state.Restarting) throw err;
+    await removeContainer(docker, id);
+    return undefined;
+  }
 }
 
 /**

@@ -83,3 +83,19 @@ test('a host without IPv6: the default MAIL_BIND is IPv4 only, and an IPv6 addre
   t.deepEqual(buildConfig({ MAIL_DOMAIN: 'example.com' }, { ...where, sandbox: true }).binds, ['127.0.0.1']);
   t.throws(() => buildConfig({ MAIL_DOMAIN: 'example.com', MAIL_BIND: '0.0.0.0,::' }, where), { message: /MAIL_BIND "::" is IPv6, but this host has IPv6 switched off/ });
 });
+
+test('MAIL_BIND: one spelling per address; IPv4-mapped addresses refused (found by a break-it session)', (t) => {
+  t.deepEqual(configFrom({ MAIL_BIND: '0:0:0:0:0:0:0:0' }).binds, ['::'], 'a wildcard however written');
+  t.deepEqual(configFrom({ MAIL_BIND: '::0,::' }).binds, ['::']);
+  t.deepEqual(configFrom({ MAIL_BIND: '2001:DB8:0::7' }).binds, ['2001:db8::7']);
+  t.throws(() => configFrom({ MAIL_BIND: '127.0.0.1,::ffff:127.0.0.1' }), { message: /IPv4-mapped/ });
+});
+
+test('up refuses a MAIL_BIND address this host does not have (the daemons would crash-loop)', async (t) => {
+  const { foreignBindAddresses, checkBindAddresses } = await import('../../src/stack/host.js');
+  const nic = (address: string, family: 'IPv4' | 'IPv6') => ({ address, family, netmask: '', mac: '', internal: false, cidr: null, ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as never;
+  const interfaces = { lo: [nic('127.0.0.1', 'IPv4'), nic('::1', 'IPv6')], eth0: [nic('198.51.100.7', 'IPv4'), nic('fe80::1', 'IPv6')] };
+  t.deepEqual(foreignBindAddresses(['0.0.0.0', '::', '127.0.0.1', 'fe80::1%eth0', '203.0.113.9'], interfaces), ['203.0.113.9']);
+  t.throws(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), undefined, interfaces), { message: /MAIL_BIND 203\.0\.113\.9 is not an address of this host/ });
+  t.notThrows(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), 'tcp://engine.example:2376', interfaces), 'a remote engine: not this host\'s business');
+});

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { connectEngine } from '../../docker/engine.js';
 import { createProgress } from '../../progress.js';
+import { checkBindAddresses } from '../../stack/host.js';
 import { up, type UpResult } from '../../stack/up.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 
@@ -14,6 +15,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dryRun?: boolean; rolling?: boolean; json?: boolean }, command: Command) => {
       const config = configFor(command, context);
+      checkBindAddresses(config, context.env.DOCKER_HOST);
       if (config.sandbox && !opts.json) {
         context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.binds.join(', ')}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
       }
