@@ -30,7 +30,8 @@ async function waitOne(docker: Engine, name: string, progress: Progress, timeout
     if (health.state === 'exited' || health.state === 'dead' || health.state === 'restarting') {
       const log = await logTail(docker, name, 200);
       // The line that says why (a port that cannot be bound, a fatal error) leads the message.
-      const why = log.split('\n').reverse().find((l) => /Error listening|bind\(|address already in use|cannot assign requested address|Fatal|☠/i.test(l));
+      const lines = log.split('\n').reverse();
+      const why = lines.find((l) => /Error listening|bind\(|address already in use|cannot assign requested address/i.test(l)) ?? lines.find((l) => /Fatal|☠/.test(l));
       throw new OperationalError(`${name} stopped while starting (${health.state})${why ? `: ${why.trim()}` : ''}; its last log lines:`, log.split('\n').slice(-20).join('\n'));
     }
     if (health.health === 'healthy') break;

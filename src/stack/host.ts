@@ -10,16 +10,29 @@ import { isWildcard } from '../spec/listen.js';
 
 type Interfaces = ReturnType<typeof networkInterfaces>;
 
-/** MAIL_BIND addresses none of `interfaces` has. Pure. */
-export function foreignBindAddresses(binds: readonly string[], interfaces: Interfaces): string[] {
+const ipv4 = (a: string) => a.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
+/** Is IPv4 `address` in `cidr` (e.g. 172.29.54.0/24)? */
+function inSubnet(address: string, cidr: string | undefined): boolean {
+  if (!cidr || address.includes(':')) return false;
+  const [net, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(net) / size);
+}
+
+/**
+ * MAIL_BIND addresses none of `interfaces` has. Pure. The stack's own network
+ * (MAIL_SUBNET) counts: `up` makes it, and the host's address on it, first.
+ */
+export function foreignBindAddresses(binds: readonly string[], interfaces: Interfaces, subnet?: string): string[] {
   const local = new Set(Object.values(interfaces).flatMap((addrs) => (addrs ?? []).map((a) => a.address.toLowerCase())));
-  return binds.filter((b) => !isWildcard(b) && !local.has(b.split('%')[0].toLowerCase()));
+  return binds.filter((b) => !isWildcard(b) && !local.has(b.split('%')[0].toLowerCase()) && !inSubnet(b, subnet));
 }
 
 /** Refuse MAIL_BIND addresses this host lacks; only when the engine runs here (not DOCKER_HOST=tcp:// or ssh://). */
 export function checkBindAddresses(config: Config, dockerHost: string | undefined, interfaces: Interfaces = networkInterfaces()): void {
   if (dockerHost && !dockerHost.startsWith('unix:')) return;
-  const foreign = foreignBindAddresses(config.binds, interfaces);
+  const foreign = foreignBindAddresses(config.binds, interfaces, config.subnet);
   if (foreign.length) {
     throw new UsageError(`MAIL_BIND ${foreign.join(', ')} ${foreign.length > 1 ? 'are not addresses' : 'is not an address'} of this host: chasquid and dovecot could not listen there; use an address of one of its interfaces, or 0.0.0.0,:: for all`);
   }

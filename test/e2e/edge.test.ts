@@ -156,3 +156,32 @@ test.serial('doctor: every port answers on IPv4 and on IPv6', async (t) => {
     }
   }
 });
+
+// Found by a break-it session.
+test.serial('dovecot, in the host\'s network, cannot open a raw socket (no sniffing or forging of the host\'s traffic)', async (t) => {
+  const raw = await run('docker', ['exec', `${PROJECT}-dovecot`, 'perl', '-e', 'socket(my $s, 17, 3, 0) or die "refused: $!\\n"; print "open\\n"']);
+  t.not(raw.code, 0, show(raw));
+  t.regex(raw.stderr, /refused: Operation not permitted/);
+  const chasquid = await docker.getContainer(`${PROJECT}-chasquid`).inspect();
+  t.deepEqual([chasquid.HostConfig.CapDrop, chasquid.HostConfig.CapAdd], [['ALL'], ['NET_BIND_SERVICE']]);
+});
+
+test.serial('an address this host lacks is refused by up; a port taken makes up say so, and the next up recovers', async (t) => {
+  const foreign = await mailctl(site, ['up'], undefined, { MAILCTL_DEBUG: '', MAIL_BIND: '203.0.113.9' });
+  t.is(foreign.code, 2, show(foreign));
+  t.regex(foreign.stderr, /MAIL_BIND 203\.0\.113\.9 is not an address of this host/);
+
+  t.is((await cli(['down'])).code, 0);
+  const { createServer } = await import('node:net');
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(Number(PORTS.MAIL_PORT_POP3), '127.0.0.1', resolve));
+  try {
+    const taken = await cli(['up']);
+    t.is(taken.code, 1, show(taken));
+    t.regex(taken.stderr.split('\n').find((l) => l.startsWith('mailctl:')) ?? '', /dovecot stopped while starting.*(address already in use|bind)/i, 'the reason comes first');
+  } finally {
+    await new Promise((resolve) => squatter.close(resolve));
+  }
+  const recovered = await cli(['up']);
+  t.is(recovered.code, 0, `the crash-looping container is replaced: ${show(recovered)}`);
+});

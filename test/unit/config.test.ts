@@ -96,6 +96,7 @@ test('up refuses a MAIL_BIND address this host does not have (the daemons would 
   const nic = (address: string, family: 'IPv4' | 'IPv6') => ({ address, family, netmask: '', mac: '', internal: false, cidr: null, ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as never;
   const interfaces = { lo: [nic('127.0.0.1', 'IPv4'), nic('::1', 'IPv6')], eth0: [nic('198.51.100.7', 'IPv4'), nic('fe80::1', 'IPv6')] };
   t.deepEqual(foreignBindAddresses(['0.0.0.0', '::', '127.0.0.1', 'fe80::1%eth0', '203.0.113.9'], interfaces), ['203.0.113.9']);
+  t.deepEqual(foreignBindAddresses(['172.29.54.1', '172.29.55.1'], interfaces, '172.29.54.0/24'), ['172.29.55.1'], 'the stack network\'s gateway is made by up');
   t.throws(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), undefined, interfaces), { message: /MAIL_BIND 203\.0\.113\.9 is not an address of this host/ });
   t.notThrows(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), 'tcp://engine.example:2376', interfaces), 'a remote engine: not this host\'s business');
 });
