@@ -49,7 +49,10 @@ const VERSION_COMMANDS: Record<string, string[]> = { chasquid: ['chasquid', '--v
 
 async function daemonVersion(docker: Engine, name: string, cmd: string[]): Promise<string | undefined> {
   const r = await execIn(docker.getContainer(name), cmd).catch(() => undefined);
-  return r?.exitCode === 0 ? `${r.stdout}${r.stderr}`.trim().split('\n')[0] : undefined;
+  if (r?.exitCode !== 0) return undefined;
+  const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0];
+  // dovecot prints its number alone: name it, as chasquid does.
+  return first.startsWith(cmd[0]) ? first : `${cmd[0]} ${first}`;
 }
 
 export async function stackStatus(docker: Engine, config: Config): Promise<StackStatus> {

@@ -195,7 +195,7 @@ test.serial('status reports services, certificate, users and domains', async (t)
   t.deepEqual(status.services[0].ports, ['172.29.53.1:25', '172.29.53.1:465', '172.29.53.1:587'], 'chasquid listens on MAIL_BIND itself');
   t.is(status.services[0].network, 'host');
   t.regex(status.services[0].version, /^chasquid 1\.(1[7-9]|[2-9]\d)/, 'chasquid >= 1.17');
-  t.regex(status.services[1].version, /^2\.4\./, 'dovecot 2.4');
+  t.regex(status.services[1].version, /^dovecot 2\.4\./, 'dovecot 2.4');
   const logs = await mailctl(site, ['logs', 'chasquid', '--tail', '5']);
   t.is(logs.code, 0);
   t.true(logs.stdout.trim().split('\n').length <= 5);
