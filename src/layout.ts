@@ -40,7 +40,7 @@ export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
 export const CERT_FILE = 'fullchain.pem';
 export const KEY_FILE = 'privkey.pem';
 
-export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'letsencrypt' | 'clamav-db';
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
 export const containerName = (project: string, service: string) => `${project}-${service}`;
@@ -51,4 +51,10 @@ export const SIDECAR_CERTS_DIR = '/etc/mailctl/certs';
 export const LETSENCRYPT_DIR = '/etc/letsencrypt';
 export const SIDECAR_STATE_DIR = '/var/lib/mailctl-certbot';
 export const SIDECAR_ACME_CA = '/etc/mailctl/acme-ca.pem';
-export const PROXY_PORT = 2375;
+/**
+ * The Docker API proxy listens on a unix socket on a volume only it and the
+ * certbot sidecar mount: no other container (a scanner parsing hostile
+ * mail) and no local user can reach it.
+ */
+export const PROXY_SOCKET_DIR = '/run/mailctl-proxy';
+export const PROXY_SOCKET = `${PROXY_SOCKET_DIR}/docker.sock`;

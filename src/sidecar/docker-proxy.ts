@@ -4,12 +4,13 @@
  * one project; everything else answers 403. Runs in its own container
  * (images/dockerproxy), bundled with esbuild at build time.
  */
+import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { classify, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const PROJECT = process.env.MAILCTL_PROJECT ?? '';
-const PORT = Number(process.env.PORT ?? 2375);
+const LISTEN = process.env.PROXY_SOCKET ?? '/run/mailctl-proxy/docker.sock';
 
 function engine(method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -85,4 +86,10 @@ if (!PROJECT) {
   console.error('MAILCTL_PROJECT is not set');
   process.exit(2);
 }
-server.listen(PORT, () => console.log(`mailctl docker proxy for ${PROJECT} on :${PORT}`));
+// A unix socket on a volume only the certbot sidecar shares; root only. A stale one
+// (from the previous run of this container) is replaced.
+rmSync(LISTEN, { force: true });
+server.listen(LISTEN, () => {
+  chmodSync(LISTEN, 0o600);
+  console.log(`mailctl docker proxy for ${PROJECT} on ${LISTEN}`);
+});

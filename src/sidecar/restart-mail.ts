@@ -8,7 +8,7 @@
 import Docker from 'dockerode';
 
 const project = process.env.MAILCTL_PROJECT ?? '';
-// DOCKER_HOST points at the proxy (tcp://<project>-dockerproxy:2375); dockerode honours it.
+// DOCKER_HOST points at the proxy's unix socket (unix:///run/mailctl-proxy/docker.sock); dockerode honours it.
 const docker = new Docker();
 
 async function waitHealthy(name: string, timeoutMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { Config, PortName } from '../config.js';
 import { PORT_KEYS } from '../config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
-  CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_PORT, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
+  CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
   SOCKETS_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../layout.js';
 import { renderChasquidConf } from '../render/chasquid.js';
@@ -134,8 +134,11 @@ export function clamavSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'dockerproxy', inputs.images.dockerproxy),
-    env: { MAILCTL_PROJECT: config.project, PORT: String(PROXY_PORT) },
-    mounts: [{ bind: inputs.dockerSocket ?? '/var/run/docker.sock', target: '/var/run/docker.sock' }],
+    env: { MAILCTL_PROJECT: config.project, PROXY_SOCKET },
+    mounts: [
+      { bind: inputs.dockerSocket ?? '/var/run/docker.sock', target: '/var/run/docker.sock' },
+      { volume: volume(config, 'proxy-socket'), target: PROXY_SOCKET_DIR },
+    ],
   };
 }
 
@@ -145,7 +148,7 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     MAIL_HOSTNAME: config.hostname,
     ACME_SERVER: config.acme.server,
     MAILCTL_PROJECT: config.project,
-    DOCKER_HOST: `tcp://${containerName(config.project, 'dockerproxy')}:${PROXY_PORT}`,
+    DOCKER_HOST: `unix://${PROXY_SOCKET}`,
   };
   if (config.acme.email) env.ACME_EMAIL = config.acme.email;
   if (config.acme.extraNames.length) env.ACME_EXTRA_NAMES = config.acme.extraNames.join(' ');
@@ -156,6 +159,7 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     mounts: [
       { volume: volume(config, 'letsencrypt'), target: LETSENCRYPT_DIR },
       { volume: volume(config, 'certs'), target: SIDECAR_CERTS_DIR },
+      { volume: volume(config, 'proxy-socket'), target: PROXY_SOCKET_DIR },
     ],
     ports: servicePorts(config, 'certbot'),
     files: inputs.acmeCaBundle ? [{ path: SIDECAR_ACME_CA, content: inputs.acmeCaBundle, mode: 0o644 }] : [],

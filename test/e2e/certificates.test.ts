@@ -18,7 +18,14 @@ const HOSTNAME = 'mail.example.test';
 const CHASQUID = `${PROJECT}-chasquid`;
 const DOVECOT = `${PROJECT}-dovecot`;
 const CERTBOT = `${PROJECT}-certbot`;
-const PROXY = `http://${PROJECT}-dockerproxy:2375`;
+/** Python's HTTP client over the proxy's unix socket, as the sidecar sees it. */
+const PROXY_CLIENT = `import http.client, socket
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.settimeout(30); self.sock.connect("/run/mailctl-proxy/docker.sock")
+def call(method, path):
+    c = C("docker"); c.request(method, path); r = c.getresponse(); return r.status, r.read()
+`;
 
 const newKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
@@ -65,7 +72,7 @@ async function servedEverywhere(t: import('ava').ExecutionContext): Promise<stri
 }
 
 async function sidecarHttp(method: string, path: string): Promise<number> {
-  const code = `import urllib.request as u\ntry:\n  print(u.urlopen(u.Request("${PROXY}${path}", method="${method}"), timeout=30).status)\nexcept u.HTTPError as e:\n  print(e.code)`;
+  const code = `${PROXY_CLIENT}print(call("${method}", "${path}")[0])`;
   const r = await run('docker', ['exec', CERTBOT, 'python3', '-c', code]);
   return Number(r.stdout.trim());
 }
@@ -158,8 +165,11 @@ test.serial('the sidecar\'s Docker API: restart of its own chasquid and SIGHUP t
   });
   t.is(await sidecarHttp('POST', `/v1.41/containers/${other.id}/restart`), 403, 'another stack\'s container is denied');
   t.is(await sidecarHttp('GET', `/v1.41/containers/${other.id}/json`), 403, 'and cannot even be inspected');
-  const list = await run('docker', ['exec', CERTBOT, 'python3', '-c', `import json,urllib.request as u;print(" ".join(sorted(c["Names"][0] for c in json.load(u.urlopen("${PROXY}/v1.41/containers/json?all=1")))))`]);
+  const list = await run('docker', ['exec', CERTBOT, 'python3', '-c', `${PROXY_CLIENT}import json\nprint(" ".join(sorted(c["Names"][0] for c in json.loads(call("GET", "/v1.41/containers/json?all=1")[1]))))`]);
   t.is(list.stdout.trim(), `/${CERTBOT} /${CHASQUID} /${PROJECT}-dockerproxy /${DOVECOT}`);
+  // Nothing else reaches the proxy: it has no port, and its socket is on a volume only the sidecar shares.
+  const fromTester = await tester(['python3', '-c', `import socket\ntry:\n  socket.create_connection(("${PROJECT}-dockerproxy", 2375), timeout=5); print("reached")\nexcept OSError as e:\n  print("unreachable", e)`]);
+  t.regex(fromTester.stdout, /^unreachable/, 'a container on the stack network cannot reach the proxy');
   const proxyLog = (await docker.getContainer(`${PROJECT}-dockerproxy`).logs({ stdout: true, stderr: true })).toString();
   t.regex(proxyLog, /denied: POST \/containers\/create is not allowed/);
 });

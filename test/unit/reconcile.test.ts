@@ -57,10 +57,13 @@ test('acme specs: MAIL_HOSTNAME is the sidecar\'s alias; only the proxy holds th
   const certbot = specs.find((s) => s.service === 'certbot')!;
   const proxy = specs.find((s) => s.service === 'dockerproxy')!;
   t.deepEqual(certbot.networkAliases, ['mail.example.com']);
-  t.is(certbot.env.DOCKER_HOST, 'tcp://p-dockerproxy:2375');
+  t.is(certbot.env.DOCKER_HOST, 'unix:///run/mailctl-proxy/docker.sock', 'the proxy has no port: a socket only the sidecar shares');
   t.is(certbot.env.ACME_EMAIL, 'admin@example.com');
   t.deepEqual(certbot.ports.map((p) => [p.container, p.host]), [[80, 80]]);
-  t.deepEqual(proxy.mounts, [{ bind: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);
+  t.deepEqual(proxy.mounts, [{ bind: '/var/run/docker.sock', target: '/var/run/docker.sock' }, { volume: 'p-proxy-socket', target: '/run/mailctl-proxy' }]);
+  for (const spec of specs.filter((s) => !['certbot', 'dockerproxy'].includes(s.service))) {
+    t.false(spec.mounts.some((m) => m.volume === 'p-proxy-socket'), `${spec.service} cannot reach the proxy`);
+  }
   t.deepEqual(proxy.ports, []);
   for (const spec of specs.filter((s) => s.service !== 'dockerproxy')) {
     t.false(spec.mounts.some((m) => m.bind), `${spec.service} has no bind mount`);
