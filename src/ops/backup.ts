@@ -10,6 +10,7 @@
  * dovecot fills only by rename), or both if a delivery was in flight; the
  * restore then delivers it again rather than lose it.
  */
+import { tempPathFor } from '../files.js';
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -68,8 +69,10 @@ export async function backup(docker: Engine, config: Config, file: string, optio
     site: site.map((f) => f.path.slice(sitePath('').length)),
   };
 
-  const tmp = `${file}.partial-${process.pid}`;
-  const rawTmp = `${tmp}.tar`;
+  // Unguessable names, created exclusively with mode 0600: a name another local user
+  // prepared (a file, a link) makes the backup fail instead of leaking it.
+  const tmp = tempPathFor(file);
+  const rawTmp = tempPathFor(file, '.tar');
   let pausedSeconds = 0;
   let freezeSeconds = 0;
   const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
@@ -88,14 +91,14 @@ export async function backup(docker: Engine, config: Config, file: string, optio
         // Uncompressed to disk while paused: gzip is several times slower than the copy,
         // so it runs after the services thaw. The key material inside (TLS, DKIM, the
         // local CA) makes both files secrets: owner-only.
-        await pipeline(await helper.getArchive({ path: `/${BACKUP_ROOT}` }), createWriteStream(rawTmp, { mode: 0o600 }));
+        await pipeline(await helper.getArchive({ path: `/${BACKUP_ROOT}` }), createWriteStream(rawTmp, { mode: 0o600, flags: 'wx' }));
       } finally {
         for (const w of writers.reverse()) await docker.getContainer(w.id).unpause().catch(() => {});
         pausedSeconds = (Date.now() - pausedAt) / 1000;
       }
     });
     progress.step(`services resumed after ${pausedSeconds.toFixed(1)} s; compressing`);
-    await pipeline(createReadStream(rawTmp), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600 }));
+    await pipeline(createReadStream(rawTmp), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -179,3 +179,18 @@ test('compose: certbot (on the stack network) is published on IPv4 and IPv6 for 
   t.deepEqual(doc.services.certbot.ports, ['0.0.0.0:80:80', '[::]:80:80']);
   t.is(doc.services.dovecot.network_mode, 'host');
 });
+
+test('host files: written by an unguessable exclusive temp name with their final mode, nothing left behind', async (t) => {
+  const { mkdtempSync, readdirSync, statSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { tempPathFor, writeAtomic } = await import('../../src/files.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-files-'));
+  const file = join(dir, 'backup.tar.gz');
+  t.not(tempPathFor(file), tempPathFor(file), 'a new name each time: another local user cannot prepare it');
+  t.true(tempPathFor(file).startsWith(join(dir, '.backup.tar.gz.')));
+  writeAtomic(file, 'secret', 0o600);
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.is(readFileSync(file, 'utf8'), 'secret');
+  t.deepEqual(readdirSync(dir), ['backup.tar.gz']);
+});
