@@ -112,15 +112,17 @@ export function postmasterTarget(state: AccountsState, configured?: string): str
   return configured ?? state.users[0];
 }
 
-/** The role aliases that are missing (neither alias nor account) and can be made now. */
-export function missingRoleAliases(state: AccountsState, configured?: string): { alias: string; target: string }[] {
+/**
+ * The role aliases that are missing (neither alias nor account): those that
+ * can be made now, and those waiting for their target (no account yet, or
+ * MAIL_POSTMASTER naming an account not added yet).
+ */
+export function missingRoleAliases(state: AccountsState, configured?: string): { make: { alias: string; target: string }[]; waiting: string[] } {
+  const missing = state.domains.flatMap((domain) => ROLE_NAMES.map((role) => `${role}@${domain}`))
+    .filter((alias) => !state.aliases.has(alias) && !state.users.includes(alias));
   const target = postmasterTarget(state, configured);
-  if (!target) return [];
-  // MAIL_POSTMASTER names an account not added yet: made when it is.
-  if (ends(state, target, []).some((e) => e.kind === 'nowhere')) return [];
-  return state.domains.flatMap((domain) => ROLE_NAMES.map((role) => `${role}@${domain}`))
-    .filter((alias) => !state.aliases.has(alias) && !state.users.includes(alias))
-    .map((alias) => ({ alias, target }));
+  if (!target || ends(state, target, []).some((e) => e.kind === 'nowhere')) return { make: [], waiting: missing };
+  return { make: missing.map((alias) => ({ alias, target })), waiting: [] };
 }
 
 export interface AliasChange { alias: string; targets?: string[]; why: string }

@@ -9,7 +9,8 @@ import { readFile } from '../docker/archive.js';
 import type { Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError, UsageError } from '../errors.js';
-import { CHASQUID_DOMAINS_DIR } from '../layout.js';
+import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
+import { reloadContainer } from '../docker/containers.js';
 import { runningService } from '../stack/running.js';
 import { normalizeDomain } from '../validate.js';
 import { parseAddress, parseTarget } from './address.js';
@@ -33,7 +34,8 @@ export function parseTargets(inputs: string[]): string[] {
 }
 
 async function reload(docker: Engine, config: Config): Promise<void> {
-  await (await runningService(docker, config, 'chasquid')).kill({ signal: 'SIGHUP' });
+  await runningService(docker, config, 'chasquid');
+  await reloadContainer(docker, containerName(config.project, 'chasquid'));
 }
 
 /** Write ALIAS -> TARGETS (replacing it). No checks: see accounts/changes.ts. */

@@ -10,39 +10,32 @@ import type { Progress } from '../progress.js';
 import { normalizeDomain } from '../validate.js';
 import { mailDomain, parseAddress } from './address.js';
 import {
-  checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias, ROLE_NAMES,
+  checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
   type AccountsState, type AliasChange, type ChainEnd,
 } from './alias-graph.js';
 import { parseAlias, parseTargets, readAliases, removeAlias, writeAlias } from './aliases.js';
 import type { AliasEntry } from './aliases-file.js';
 import { createDomain, listDomains, removeDomain } from './domains.js';
 import { withAccountsLock } from './lock.js';
-import type { UserEntry } from './passwd.js';
 import { listUsers, removeUser, writeUser } from './users.js';
 
-interface Snapshot { state: AccountsState; users: UserEntry[]; aliases: AliasEntry[] }
+interface Snapshot { state: AccountsState; aliases: AliasEntry[] }
 
 async function snapshot(docker: Engine, config: Config): Promise<Snapshot> {
   const domains = await listDomains(docker, config);
   const users = await listUsers(docker, config);
   const aliases = await readAliases(docker, config, domains);
-  return {
-    users,
-    aliases,
-    state: { domains, users: users.map((u) => u.address), aliases: new Map(aliases.map((a) => [a.alias, a.targets])) },
-  };
+  return { aliases, state: { domains, users: users.map((u) => u.address), aliases: new Map(aliases.map((a) => [a.alias, a.targets])) } };
 }
 
 /** Make the missing postmaster@/abuse@ aliases. Returns the ones made, and what could not be made. */
 async function ensureRoleAliases(docker: Engine, config: Config): Promise<{ made: { alias: string; target: string }[]; warnings: string[] }> {
-  const { state } = await snapshot(docker, config);
-  const made = missingRoleAliases(state, config.postmaster);
-  for (const { alias, target } of made) await writeAlias(docker, config, alias, [target]);
-  const lacking = state.domains.flatMap((d) => ROLE_NAMES.map((r) => `${r}@${d}`)).filter((a) => !state.aliases.has(a) && !state.users.includes(a) && !made.some((m) => m.alias === a));
-  const warnings = lacking.length && config.postmaster
-    ? [`${lacking.join(', ')} not made yet: MAIL_POSTMASTER ${config.postmaster} is not an account or alias of this server; add it (\`mailctl add-user ${config.postmaster}\`)`]
+  const { make, waiting } = missingRoleAliases((await snapshot(docker, config)).state, config.postmaster);
+  for (const { alias, target } of make) await writeAlias(docker, config, alias, [target]);
+  const warnings = waiting.length && config.postmaster
+    ? [`${waiting.join(', ')} not made yet: MAIL_POSTMASTER ${config.postmaster} is not an account or alias of this server; add it (\`mailctl add-user ${config.postmaster}\`)`]
     : [];
-  return { made, warnings };
+  return { made: make, warnings };
 }
 
 async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {

@@ -5,7 +5,7 @@
  * and a report of what changed.
  */
 import type { Config } from '../config.js';
-import { healthOf, logTail, restartContainer } from '../docker/containers.js';
+import { healthOf, logTail, reloadContainer, restartContainer } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError } from '../errors.js';
@@ -44,7 +44,7 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
     if (changed || options.force) {
       // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
       progress.step(`reloading ${names[1]} (SIGHUP)`);
-      await docker.getContainer(names[1]).kill({ signal: 'SIGHUP' });
+      await reloadContainer(docker, names[1]);
       progress.step(`restarting ${names[0]}`);
       await restartContainer(docker, names[0]);
       await waitHealthy(docker, names, progress);

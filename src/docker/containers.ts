@@ -126,6 +126,11 @@ export async function restartContainer(docker: Engine, name: string): Promise<vo
   await docker.getContainer(name).restart({ t: 10 });
 }
 
+/** SIGHUP to the container's PID 1: dovecot re-reads its certificate, chasquid its users and aliases; nothing restarts. */
+export async function reloadContainer(docker: Engine, name: string): Promise<void> {
+  await docker.getContainer(name).kill({ signal: 'SIGHUP' });
+}
+
 /** The last lines a container printed (stdout and stderr), for error reports. */
 export async function logTail(docker: Engine, name: string, lines: number | 'all' = 20): Promise<string> {
   try {

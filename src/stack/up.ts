@@ -2,7 +2,7 @@
 import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import type { Config } from '../config.js';
-import { createOptions, createService, observeProject, removeContainer, restartContainer, startService } from '../docker/containers.js';
+import { createOptions, createService, observeProject, reloadContainer, removeContainer, restartContainer, startService } from '../docker/containers.js';
 import { ignoreNotModified, type Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
 import type { ServiceSpec } from '../spec/types.js';
@@ -56,7 +56,7 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
     for (const step of steps.filter((s) => s.action === 'keep' && MAIL_SERVICES.includes(s.service))) {
       if (step.service === 'dovecot') {
         progress.step(`reloading ${step.name} (new certificate)`);
-        await docker.getContainer(step.name).kill({ signal: 'SIGHUP' });
+        await reloadContainer(docker, step.name);
       } else {
         progress.step(`restarting ${step.name} (new certificate)`);
         await restartContainer(docker, step.name);

@@ -37,14 +37,15 @@ test('postmaster@ and abuse@ cannot be removed; an alias others go through canno
 });
 
 test('role aliases: MAIL_POSTMASTER, else the first account; none without a target', (t) => {
-  t.deepEqual(missingRoleAliases(state({ 'abuse@a.test': ['bob@a.test'] })), [
+  t.deepEqual(missingRoleAliases(state({ 'abuse@a.test': ['bob@a.test'] })).make, [
     { alias: 'postmaster@a.test', target: 'ann@a.test' },
     { alias: 'postmaster@b.test', target: 'ann@a.test' },
     { alias: 'abuse@b.test', target: 'ann@a.test' },
   ]);
-  t.is(missingRoleAliases(state({}), 'boss@elsewhere.org')[0].target, 'boss@elsewhere.org');
-  t.deepEqual(missingRoleAliases(state({}, [])), []);
-  t.deepEqual(missingRoleAliases(state({}), 'notyet@a.test'), [], 'MAIL_POSTMASTER not an account yet');
+  t.is(missingRoleAliases(state({}), 'boss@elsewhere.org').make[0].target, 'boss@elsewhere.org');
+  t.deepEqual(missingRoleAliases(state({}, [])).make, []);
+  t.deepEqual(missingRoleAliases(state({}), 'notyet@a.test').make, [], 'MAIL_POSTMASTER not an account yet');
+  t.deepEqual(missingRoleAliases(state({}), 'notyet@a.test').waiting, ['postmaster@a.test', 'abuse@a.test', 'postmaster@b.test', 'abuse@b.test'], 'and they wait for it');
 });
 
 test('removing an account: role aliases re-pointed, others trimmed or removed in a chain', (t) => {
