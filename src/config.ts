@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
 import { UsageError } from './errors.js';
 import { IMAGES_DIR } from './paths.js';
 import { mailDomain, parseTarget } from './accounts/address.js';
@@ -44,6 +45,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
+  ...ABUSE_KEYS,
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -84,6 +86,8 @@ export interface Config {
   readonly dnsblZones: readonly string[];
   /** Where postmaster@ and abuse@ of every domain deliver (MAIL_POSTMASTER); unset: the first account added. */
   readonly postmaster?: string;
+  /** The daily sending limit and the failed-login bans (abuse/config.ts). */
+  readonly abuse: AbuseConfig;
   readonly debug: boolean;
 }
 
@@ -233,6 +237,8 @@ export function buildConfig(
   const postmaster = raw.MAIL_POSTMASTER ? attempt(() => parseTarget(raw.MAIL_POSTMASTER!).address) : undefined;
   if (postmaster && /^(postmaster|abuse)@/.test(postmaster)) problems.push(`MAIL_POSTMASTER "${raw.MAIL_POSTMASTER}" must be a person's address, not postmaster@ or abuse@ itself`);
 
+  const abuse = abuseConfig(raw, problems);
+
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
     throw new UsageError(`configuration in ${source} has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
@@ -261,6 +267,7 @@ export function buildConfig(
     filters: Object.freeze({ spamassassin: onOff(raw.SPAMASSASSIN), clamav: onOff(raw.CLAMAV) }),
     dnsblZones: Object.freeze(dnsblZones),
     postmaster,
+    abuse,
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

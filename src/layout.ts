@@ -31,6 +31,15 @@ export const MAIL_ROOT = '/var/mail';
 export const DOVECOT_CERTS_DIR = '/etc/mailctl/certs';
 
 export const CHASQUID_CONF = '/etc/chasquid/chasquid.conf';
+/**
+ * The submission instance (587, 465): a config directory of its own whose
+ * post-data hook checks senders; it links to the same domains and
+ * certificates (images/chasquid/Dockerfile) and keeps its own queue.
+ */
+export const SUBMISSION_CONF = '/etc/chasquid/submission/chasquid.conf';
+export const SUBMISSION_STATE_DIR = '/var/lib/chasquid/submission';
+/** Who may send as what: the rules mailctl keeps and the map the hook reads (images/chasquid/mailctl-senders). */
+export const SENDERS_DIR = '/var/lib/chasquid/mailctl';
 /** The certificates volume, as chasquid sees it: <dir>/<hostname>/{fullchain,privkey}.pem. */
 export const CHASQUID_CERTS_DIR = '/etc/chasquid/certs';
 export const CHASQUID_STATE_DIR = '/var/lib/chasquid';

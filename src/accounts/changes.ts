@@ -8,7 +8,7 @@ import type { Engine } from '../docker/engine.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { normalizeDomain } from '../validate.js';
-import { mailDomain, parseAddress } from './address.js';
+import { mailDomain, parseAddress, parseTarget } from './address.js';
 import {
   checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
   type AccountsState, type AliasChange, type ChainEnd,
@@ -18,6 +18,8 @@ import type { AliasEntry } from './aliases-file.js';
 import { createDomain, listDomains, removeDomain } from './domains.js';
 import { withAccountsLock } from './lock.js';
 import { listUsers, removeUser, writeUser } from './users.js';
+import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from '../abuse/senders.js';
+import { readSenderRules, writeSenderMap, writeSenderRules } from '../abuse/sender-store.js';
 
 interface Snapshot { state: AccountsState; aliases: AliasEntry[] }
 
@@ -36,6 +38,23 @@ async function ensureRoleAliases(docker: Engine, config: Config): Promise<{ made
     ? [`${waiting.join(', ')} not made yet: MAIL_POSTMASTER ${config.postmaster} is not an account or alias of this server; add it (\`mailctl add-user ${config.postmaster}\`)`]
     : [];
   return { made: make, warnings };
+}
+
+/**
+ * After every change: the map the submission hook reads is rewritten from the
+ * accounts and aliases as they now are (an alias made or removed changes who
+ * may send as it). `forget`: accounts just removed lose their rules, and
+ * nobody may send as them any more.
+ */
+export async function refreshSenders(docker: Engine, config: Config, forget: readonly string[] = []): Promise<void> {
+  const { state } = await snapshot(docker, config);
+  let rules = await readSenderRules(docker, config);
+  if (forget.length) {
+    const kept = forgetAccounts(rules, forget);
+    if (kept.length !== rules.length) await writeSenderRules(docker, config, kept);
+    rules = kept;
+  }
+  await writeSenderMap(docker, config, state, rules);
 }
 
 async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {
@@ -70,6 +89,7 @@ export async function addUser(docker: Engine, config: Config, input: string, pas
     const setAside = await writeUser(docker, config, a, password);
     if (alias) await removeAlias(docker, config, a.address);
     const roles = await ensureRoleAliases(docker, config);
+    await refreshSenders(docker, config);
     return {
       address: a.address, ...(a.unicodeDomain !== a.domain ? { unicode: `${a.local}@${a.unicodeDomain}` } : {}),
       domainAdded, setAside, roleAliases: roles.made, warnings: roles.warnings,
@@ -89,6 +109,7 @@ export async function delUser(docker: Engine, config: Config, input: string, opt
     await applyAliasChanges(docker, config, aliasChanges);
     // The account may have been postmaster@ or abuse@ itself: the alias comes back at once.
     const roles = await ensureRoleAliases(docker, config);
+    await refreshSenders(docker, config, [address]);
     return { address, purged: options.purge ?? false, setAside, aliasChanges, roleAliases: roles.made };
   });
 }
@@ -98,6 +119,7 @@ export async function addDomain(docker: Engine, config: Config, input: string, p
   return withAccountsLock(docker, config, async () => {
     const added = await createDomain(docker, config, domain, progress);
     const roles = await ensureRoleAliases(docker, config);
+    await refreshSenders(docker, config);
     return { domain, added, roleAliases: roles.made, warnings: roles.warnings };
   });
 }
@@ -122,6 +144,7 @@ export async function delDomain(docker: Engine, config: Config, input: string, o
     }
     await applyAliasChanges(docker, config, aliasChanges);
     await ensureRoleAliases(docker, config);
+    await refreshSenders(docker, config, users);
     return { domain, removedUsers: users, setAside, aliasChanges };
   });
 }
@@ -146,6 +169,7 @@ export async function setAlias(docker: Engine, config: Config, aliasInput: strin
     if (!state.domains.includes(alias.domain)) throw new UsageError(`${alias.domain} is not a domain of this server: add it with \`mailctl add-domain ${alias.domain}\``);
     checkSetAlias(state, alias.address, targets);
     await writeAlias(docker, config, alias.address, targets);
+    await refreshSenders(docker, config);
     const aliases = new Map(state.aliases).set(alias.address, targets);
     return view({ ...state, aliases }, { alias: alias.address, domain: alias.domain, targets });
   });
@@ -158,6 +182,7 @@ export async function delAlias(docker: Engine, config: Config, aliasInput: strin
     if (!state.domains.includes(alias.domain)) throw new UsageError(`${alias.domain} is not a domain of this server (see \`mailctl list-domains\`)`);
     checkDelAlias(state, alias.address);
     await removeAlias(docker, config, alias.address);
+    await refreshSenders(docker, config);
     return alias.address;
   });
 }
@@ -165,4 +190,27 @@ export async function delAlias(docker: Engine, config: Config, aliasInput: strin
 export async function listAliases(docker: Engine, config: Config): Promise<AliasView[]> {
   const { state, aliases } = await snapshot(docker, config);
   return aliases.map((entry) => view(state, entry));
+}
+
+export interface SenderChange { user: string; address: string; senders: SenderAddress[] }
+
+/** `allow-sender` / `deny-sender`: USER may (no longer) send as ADDRESS. */
+export async function changeSender(docker: Engine, config: Config, kind: 'allow' | 'deny', userInput: string, addressInput: string): Promise<SenderChange> {
+  const user = parseAddress(userInput).address;
+  const address = parseTarget(addressInput).address;
+  return withAccountsLock(docker, config, async () => {
+    const { state } = await snapshot(docker, config);
+    const current = await readSenderRules(docker, config);
+    const rules = (kind === 'allow' ? allowRule : denyRule)(state, current, user, address);
+    await writeSenderRules(docker, config, rules);
+    await writeSenderMap(docker, config, state, rules);
+    return { user, address, senders: sendersOf(state, rules, user) };
+  });
+}
+
+/** Each account's addresses to send as, for list-users. */
+export async function sendersByUser(docker: Engine, config: Config): Promise<Map<string, SenderAddress[]>> {
+  const { state } = await snapshot(docker, config);
+  const rules = await readSenderRules(docker, config);
+  return new Map(state.users.map((u) => [u, sendersOf(state, rules, u)]));
 }

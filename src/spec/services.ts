@@ -4,9 +4,9 @@ import { PORT_KEYS } from '../config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
   CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
-  SOCKETS_DIR, USERS_DIR, volumeName, type VolumeName,
+  SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../layout.js';
-import { renderChasquidConf } from '../render/chasquid.js';
+import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
@@ -54,8 +54,8 @@ function base(config: Config, service: StackService, image: string | undefined):
 }
 
 /** What the healthcheck in a host-network container probes: its own first address and port. */
-function probeEnv(config: Config, port: number): Record<string, string> {
-  return { MAILCTL_PROBE_ADDRESS: probeAddress(config.binds), MAILCTL_PROBE_PORT: String(port) };
+function probeEnv(config: Config, ports: number[]): Record<string, string> {
+  return { MAILCTL_PROBE_ADDRESS: probeAddress(config.binds), MAILCTL_PROBE_PORTS: ports.join(' ') };
 }
 
 /**
@@ -72,7 +72,7 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     privileges: { capabilities: DOVECOT_CAPABILITIES, noNewPrivileges: true },
     // dovecot makes no DNS lookups.
     dns: [],
-    env: probeEnv(config, config.ports.imap),
+    env: probeEnv(config, [config.ports.imap]),
     mounts: [
       { volume: volume(config, 'mail'), target: MAIL_ROOT },
       { volume: volume(config, 'users'), target: USERS_DIR },
@@ -93,7 +93,8 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     // It runs as its own user; its binary's file capability binds ports below 1024 (which
     // no-new-privileges would ignore). Every other capability is dropped.
     privileges: { capabilities: ['NET_BIND_SERVICE'], noNewPrivileges: false },
-    env: probeEnv(config, config.ports.smtp),
+    // Both instances: port 25's and the submission one's (images/chasquid/mailctl-chasquid-start).
+    env: probeEnv(config, [config.ports.smtp, config.ports.submission]),
     mounts: [
       { volume: volume(config, 'chasquid-state'), target: CHASQUID_STATE_DIR },
       { volume: volume(config, 'certs'), target: CHASQUID_CERTS_DIR, readOnly: true },
@@ -103,6 +104,8 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     ports: servicePorts(config, 'chasquid'),
     files: [
       { path: CHASQUID_CONF, content: renderChasquidConf(config), mode: 0o644 },
+      { path: SUBMISSION_CONF, content: renderSubmissionConf(config), mode: 0o644 },
+      { path: SUBMISSION_STATE_DIR, mode: 0o750, uid: CHASQUID_UID, gid: CHASQUID_GID },
       // The main domain; more are added by add-user / add-domain on the volume.
       { path: `${CHASQUID_DOMAINS_DIR}/${config.domain}`, mode: 0o750, uid: CHASQUID_UID, gid: CHASQUID_GID },
       ...(hook ? [{ path: HOOK_PATH, content: hook, mode: 0o755 }] : []),

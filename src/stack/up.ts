@@ -11,6 +11,8 @@ import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
 import { desiredStack, ensureStackObjects } from './desired.js';
 import { waitHealthy } from './health.js';
 import { ensureDkimKeys } from '../accounts/domains.js';
+import { refreshSenders } from '../accounts/changes.js';
+import { withAccountsLock } from '../accounts/lock.js';
 
 export interface UpResult {
   dryRun: boolean;
@@ -67,6 +69,8 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   await waitHealthy(docker, touched, progress);
   // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
   await ensureDkimKeys(docker, config, progress);
+  // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
+  await withAccountsLock(docker, config, () => refreshSenders(docker, config));
   return result(false);
 }
 

@@ -88,16 +88,16 @@ test('compose: same images, ports, volumes, healthchecks and config hash as the 
   t.is(chasquid.network_mode, 'host', 'chasquid listens on the host\'s addresses itself: real client addresses');
   t.is(chasquid.ports, undefined);
   t.is(chasquid.networks, undefined);
-  t.is(chasquid.environment.MAILCTL_PROBE_PORT, '2525');
+  t.is(chasquid.environment.MAILCTL_PROBE_PORTS, '2525 587', 'both chasquid instances are probed');
   t.deepEqual(chasquid.healthcheck, { test: ['CMD', '/usr/local/bin/mailctl-healthcheck'], interval: '10s', timeout: '5s', start_period: '60s', retries: 3 });
   t.is(chasquid.labels['dev.mailctl.config-hash'], configHash(specs[1].aspects));
   t.deepEqual(chasquid.volumes[0], { type: 'volume', source: 'p-chasquid-state', target: '/var/lib/chasquid' });
-  t.deepEqual(chasquid.volumes.at(-1), { type: 'bind', source: '/site/p-files/chasquid/etc/chasquid/chasquid.conf', target: '/etc/chasquid/chasquid.conf', read_only: true });
+  t.deepEqual(chasquid.volumes.at(-1), { type: 'bind', source: '/site/p-files/chasquid/etc/chasquid/submission/chasquid.conf', target: '/etc/chasquid/submission/chasquid.conf', read_only: true });
   t.deepEqual(doc.volumes['p-mail'], { external: true, name: 'p-mail' });
   t.is(doc.networks.default.name, 'p-net');
   // The domain's directory lives on the state volume: written there by mailctl, not bind-mounted.
-  t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]), [['chasquid', ['/var/lib/chasquid/domains/example.com']]]);
-  t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'chasquid/etc/chasquid/chasquid.conf']);
+  t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]), [['chasquid', ['/var/lib/chasquid/submission', '/var/lib/chasquid/domains/example.com']]]);
+  t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'chasquid/etc/chasquid/chasquid.conf', 'chasquid/etc/chasquid/submission/chasquid.conf']);
 });
 
 test('compose: acme adds the proxy (with the socket) and certbot (with its aliases); filters add the hook file', (t) => {

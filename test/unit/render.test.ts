@@ -1,5 +1,5 @@
 import test from 'ava';
-import { renderChasquidConf } from '../../src/render/chasquid.js';
+import { NO_LOGINS_SOCKET, renderChasquidConf, renderSubmissionConf } from '../../src/render/chasquid.js';
 import { renderDovecotConf } from '../../src/render/dovecot.js';
 import { configFrom } from '../helpers/config.js';
 
@@ -35,15 +35,26 @@ test('dovecot: TLS from the certificates volume; no plaintext auth outside TLS',
   t.regex(conf, /inet_listener pop3s \{\n {4}port = 995\n {4}ssl = yes/);
 });
 
-test('chasquid: hostname, dovecot auth through the shared sockets', (t) => {
+test('chasquid, port 25: recipients looked up in dovecot, no logins, no submission ports', (t) => {
   const conf = renderChasquidConf(config);
   t.regex(conf, /^hostname: "mx\.example\.com"$/m);
   t.regex(conf, /^dovecot_auth: true$/m);
   t.regex(conf, /^dovecot_userdb_path: "\/run\/mailctl\/auth-chasquid-userdb"$/m);
-  t.regex(conf, /^dovecot_client_path: "\/run\/mailctl\/auth-chasquid-client"$/m);
+  t.true(conf.includes(`dovecot_client_path: "${NO_LOGINS_SOCKET}"`), 'AUTH on 25 never reaches dovecot');
   t.regex(conf, /^smtp_address: ":25"$/m);
+  t.notRegex(conf, /^submission/m);
+  t.regex(conf, /^data_dir: "\/var\/lib\/chasquid"$/m);
+});
+
+test('chasquid, submission: 587 and 465, logins through dovecot, a queue of its own', (t) => {
+  const conf = renderSubmissionConf(config);
+  t.regex(conf, /^hostname: "mx\.example\.com"$/m);
+  t.regex(conf, /^dovecot_client_path: "\/run\/mailctl\/auth-chasquid-client"$/m);
   t.regex(conf, /^submission_address: ":587"$/m);
   t.regex(conf, /^submission_over_tls_address: ":465"$/m);
+  t.notRegex(conf, /^smtp_address/m);
+  t.regex(conf, /^data_dir: "\/var\/lib\/chasquid\/submission"$/m);
+  t.regex(conf, /^drop_characters: ""$/m);
 });
 
 test('chasquid: delivery through mda-lmtp to dovecot with the full address', (t) => {
@@ -68,13 +79,14 @@ test('the mail domain is in no generated file: changing it recreates nothing', (
   const other = configFrom({ MAIL_DOMAIN: 'other.example', MAIL_HOSTNAME: 'mx.example.com' });
   t.is(renderDovecotConf(other), renderDovecotConf(config));
   t.is(renderChasquidConf(other), renderChasquidConf(config));
+  t.is(renderSubmissionConf(other), renderSubmissionConf(config));
 });
 
 test('listening: MAIL_BIND addresses and the configured ports, in the daemons themselves', (t) => {
   const local = configFrom({ MAIL_BIND: '127.0.0.1,::1', MAIL_PORT_SMTP: '2525', MAIL_PORT_IMAPS: '1993' });
   const chasquid = renderChasquidConf(local);
   t.deepEqual([...chasquid.matchAll(/^smtp_address: "(.*)"$/gm)].map((m) => m[1]), ['127.0.0.1:2525', '[::1]:2525']);
-  t.deepEqual([...chasquid.matchAll(/^submission_over_tls_address: "(.*)"$/gm)].map((m) => m[1]), ['127.0.0.1:465', '[::1]:465']);
+  t.deepEqual([...renderSubmissionConf(local).matchAll(/^submission_over_tls_address: "(.*)"$/gm)].map((m) => m[1]), ['127.0.0.1:465', '[::1]:465']);
   const dovecot = renderDovecotConf(local);
   t.regex(dovecot, /^listen = 127\.0\.0\.1, ::1$/m);
   t.regex(dovecot, /inet_listener imaps \{\n {4}port = 1993\n {4}ssl = yes/);

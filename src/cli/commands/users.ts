@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { parseAlias, parseTargets } from '../../accounts/aliases.js';
-import { addDomain, addUser, delAlias, delDomain, delUser, listAliases, setAlias, type AliasView } from '../../accounts/changes.js';
+import { addDomain, addUser, changeSender, delAlias, delDomain, delUser, listAliases, sendersByUser, setAlias, type AliasView } from '../../accounts/changes.js';
+import type { SenderAddress } from '../../abuse/senders.js';
 import { describeDomains } from '../../accounts/domains.js';
 import { byDomainThenAddress } from '../../accounts/passwd.js';
 import { changePassword, listUsers } from '../../accounts/users.js';
 import type { Config } from '../../config.js';
 import { connectEngine, type Engine } from '../../docker/engine.js';
 import { createProgress, type Progress } from '../../progress.js';
-import { parseAddress } from '../../accounts/address.js';
+import { parseAddress, parseTarget } from '../../accounts/address.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 import { newPassword } from '../prompt.js';
 
@@ -113,8 +114,30 @@ export function register(program: Command, context: CliContext): void {
     .action(action(context, async (docker, config) => {
       const users = (await listUsers(docker, config)).sort(byDomainThenAddress);
       if (!users.length) context.stderr.write('no users yet: add one with `mailctl add-user ADDRESS`\n');
-      return { json: users, text: users.map((u) => `${u.address}${u.unicode ? ` (${u.unicode})` : ''}`).join('\n') };
+      const senders = users.length ? await sendersByUser(docker, config) : new Map();
+      const json = users.map((u) => ({ ...u, senders: senders.get(u.address) ?? [] }));
+      const line = (u: (typeof json)[number]) => {
+        const also = u.senders.filter((s: SenderAddress) => s.via !== 'own').map((s: SenderAddress) => s.address);
+        return `${u.address}${u.unicode ? ` (${u.unicode})` : ''}${also.length ? `   sends also as: ${also.join(', ')}` : ''}`;
+      };
+      return { json, text: json.map(line).join('\n') };
     }));
+
+  for (const kind of ['allow', 'deny'] as const) {
+    program
+      .command(`${kind}-sender`)
+      .description(kind === 'allow'
+        ? 'let an account send as another address (on 587/465 each account sends only as itself and its aliases)'
+        : 'take back an address an account may send as (an allowance, or an alias that delivers to it)')
+      .argument('<user>', 'the account, e.g. alice@example.com')
+      .argument('<address>', 'the address, e.g. team@example.com')
+      .option('--json', 'print the result as JSON')
+      .action(action(context, async (docker, config, _p, user: string, address: string) => {
+        const r = await changeSender(docker, config, kind, user, address);
+        const text = `${r.user} ${kind === 'allow' ? 'may now' : 'may no longer'} send as ${r.address}\n${r.user} sends as: ${r.senders.map((s) => s.address).join(', ')}`;
+        return { json: r, text };
+      }, (user: string, address: string) => { parseAddress(user); parseTarget(address); }));
+  }
 
   program
     .command('add-domain')

@@ -1,0 +1,34 @@
+/**
+ * The sender rules and map on chasquid's state volume, changed by
+ * `mailctl-senders` in the chasquid container (it replaces files by rename:
+ * the hook never reads half of one). Callers hold the accounts lock.
+ */
+import type { AccountsState } from '../accounts/alias-graph.js';
+import type { Config } from '../config.js';
+import type { Engine } from '../docker/engine.js';
+import { execIn } from '../docker/exec.js';
+import { OperationalError } from '../errors.js';
+import { runningService } from '../stack/running.js';
+import { parseSenderRules, renderSenderMap, renderSenderRules, type SenderRule } from './senders.js';
+
+const SENDERS_TOOL = '/usr/local/bin/mailctl-senders';
+
+async function sendersTool(docker: Engine, config: Config, args: string[], stdin?: string): Promise<string> {
+  const chasquid = await runningService(docker, config, 'chasquid');
+  const r = await execIn(chasquid, [SENDERS_TOOL, ...args], { user: 'chasquid', ...(stdin === undefined ? {} : { stdin }) });
+  if (r.exitCode !== 0) throw new OperationalError(`mailctl-senders ${args[0]} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  return r.stdout;
+}
+
+export async function readSenderRules(docker: Engine, config: Config): Promise<SenderRule[]> {
+  return parseSenderRules(await sendersTool(docker, config, ['rules']));
+}
+
+export async function writeSenderRules(docker: Engine, config: Config, rules: readonly SenderRule[]): Promise<void> {
+  await sendersTool(docker, config, ['set-rules'], renderSenderRules(rules));
+}
+
+/** Rewrite the map the submission hook reads from the accounts, aliases and rules as they are now. */
+export async function writeSenderMap(docker: Engine, config: Config, state: AccountsState, rules: readonly SenderRule[]): Promise<void> {
+  await sendersTool(docker, config, ['set-map'], renderSenderMap(state, rules, config.abuse.sendLimit));
+}
