@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from './paths.js';
 const BUNDLES: Partial<Record<ImageName, { entry: string; out: string }[]>> = {
   certbot: [{ entry: 'src/sidecar/restart-mail.ts', out: 'mailctl-restart-mail.cjs' }],
   dockerproxy: [{ entry: 'src/sidecar/docker-proxy.ts', out: 'mailctl-docker-proxy.cjs' }],
+  guard: [{ entry: 'src/sidecar/guard.ts', out: 'mailctl-guard.cjs' }],
 };
 
 export async function bundledFiles(name: ImageName): Promise<ContextFile[]> {

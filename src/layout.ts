@@ -49,7 +49,7 @@ export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
 export const CERT_FILE = 'fullchain.pem';
 export const KEY_FILE = 'privkey.pem';
 
-export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db';
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db' | 'guard-state';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
 export const containerName = (project: string, service: string) => `${project}-${service}`;

@@ -79,6 +79,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
         ...(spec.privileges.noNewPrivileges ? { security_opt: ['no-new-privileges:true'] } : {}),
       } : {}),
       restart: 'unless-stopped',
+      logging: { driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),
       ...(published.length ? { ports: published } : {}),
       volumes: [

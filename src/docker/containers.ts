@@ -83,6 +83,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
         ...(spec.privileges.noNewPrivileges ? { SecurityOpt: ['no-new-privileges'] } : {}),
       } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,
       Init: false,
     },

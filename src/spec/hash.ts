@@ -20,6 +20,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     env: short(spec.env),
     network: short([spec.dns, spec.networkAliases, spec.hostNetwork ?? false]),
     health: short(spec.health),
+    logs: short(spec.logs),
     ...(spec.privileges ? { privileges: short(spec.privileges) } : {}),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };

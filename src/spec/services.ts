@@ -1,4 +1,5 @@
 /** Config -> the services of the stack. Pure. */
+import { basename, dirname } from 'node:path';
 import type { Config, PortName } from '../config.js';
 import { PORT_KEYS } from '../config.js';
 import {
@@ -12,7 +13,7 @@ import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
 import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
 
-export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav';
+export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav' | 'guard';
 
 export interface SpecInputs {
   /** Image references by service (from the build). */
@@ -26,7 +27,7 @@ export interface SpecInputs {
 export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
 
 /** Start periods: how long a service may take before failed probes count. */
-const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300 };
+const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300, guard: 20 };
 
 export function healthOf(service: StackService): HealthSpec {
   return { test: HEALTH_PROBE, intervalSeconds: service === 'certbot' ? 15 : 10, timeoutSeconds: 5, startPeriodSeconds: START_PERIOD[service], retries: 3 };
@@ -43,6 +44,9 @@ export function servicePorts(config: Config, service: StackService): PortSpec[] 
   return (PORTS[service] ?? []).map(([name, container]) => ({ container, host: config.ports[name], binds: config.binds, key: PORT_KEYS[name] }));
 }
 
+/** Up to 30 MB of logs per container. */
+export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
+
 const volume = (config: Config, name: VolumeName) => volumeName(config.project, name);
 
 function base(config: Config, service: StackService, image: string | undefined): Omit<ServiceSpec, 'mounts'> {
@@ -50,6 +54,7 @@ function base(config: Config, service: StackService, image: string | undefined):
   return {
     service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [],
     health: healthOf(service),
+    logs: LOG_ROTATION,
   };
 }
 
@@ -185,5 +190,45 @@ export function neededImages(config: Config): StackService[] {
   if (config.certMode === 'acme') images.push('dockerproxy', 'certbot');
   if (config.filters.spamassassin) images.push('spamassassin');
   if (config.filters.clamav) images.push('clamav');
+  if (config.abuse.bans.enabled) images.push('guard');
   return images;
+}
+
+/** Where the guard finds the mail daemons' logs: each container's json-file log on the engine's host. */
+export interface MailLogs { chasquid: string; dovecot: string }
+
+const GUARD_LOG_DIR = '/var/log/mailctl';
+const GUARD_STATE_DIR = '/var/lib/mailctl-guard';
+
+/**
+ * The guard: bans addresses that keep failing to log in, at the host's
+ * firewall. It shares the host's network with NET_ADMIN only, and reads the
+ * two mail containers' log directories, read-only. It is made after them
+ * (their log paths are its input): `up` plans it on its own, second.
+ */
+export function guardSpec(config: Config, image: string | undefined, logs: MailLogs): ServiceSpec {
+  const { bans } = config.abuse;
+  const mailPorts = (['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s'] as PortName[]).map((p) => config.ports[p]);
+  const mounted = (['chasquid', 'dovecot'] as const).map((service) => ({
+    service, bind: dirname(logs[service]), target: `${GUARD_LOG_DIR}/${service}`, file: `${GUARD_LOG_DIR}/${service}/${basename(logs[service])}`,
+  }));
+  return {
+    ...base(config, 'guard', image),
+    hostNetwork: true,
+    privileges: { capabilities: ['NET_ADMIN'], noNewPrivileges: true },
+    dns: [],
+    env: {
+      MAILCTL_PROJECT: config.project,
+      GUARD_PORTS: mailPorts.join(' '),
+      GUARD_LOGS: mounted.map((m) => `${m.service}=${m.file}`).join(' '),
+      GUARD_FAILURES: String(bans.failures),
+      GUARD_WINDOW: String(bans.windowSeconds),
+      GUARD_BAN_TIME: String(bans.banSeconds),
+      GUARD_TRUSTED: bans.trustedNetworks.join(','),
+    },
+    mounts: [
+      ...mounted.map((m) => ({ bind: m.bind, target: m.target, readOnly: true })),
+      { volume: volume(config, 'guard-state'), target: GUARD_STATE_DIR },
+    ],
+  };
 }

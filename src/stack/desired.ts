@@ -8,7 +8,9 @@ import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
 import type { Desired } from '../reconcile/plan.js';
 import { specAspects } from '../spec/hash.js';
-import { neededImages, stackSpecs } from '../spec/services.js';
+import { guardSpec, neededImages, stackSpecs, type MailLogs } from '../spec/services.js';
+import { containerName, volumeName } from '../layout.js';
+import { orAbsent } from '../docker/engine.js';
 
 export interface DesiredStack {
   images: Record<string, BuiltImage>;
@@ -31,8 +33,29 @@ export async function ensureStackObjects(docker: Engine, config: Config, stack: 
   const network = networkName(config.project);
   await ensureNetwork(docker, network, config.project, config.subnet);
   const volumes = new Set(stack.desired.flatMap((d) => d.spec.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
+  // The guard's (planned after the mail containers, see up.ts).
+  if (config.abuse.bans.enabled) volumes.add(volumeName(config.project, 'guard-state'));
   for (const volume of volumes) {
     if (await ensureVolume(docker, volume, config.project, volume.slice(config.project.length + 1))) progress.step(`created volume ${volume}`);
   }
   return network;
+}
+
+/** The mail containers' json-file logs on the engine's host, when both exist. */
+export async function mailLogPaths(docker: Engine, config: Config): Promise<MailLogs | undefined> {
+  const paths: Partial<MailLogs> = {};
+  for (const service of ['chasquid', 'dovecot'] as const) {
+    const info = await orAbsent(docker.getContainer(containerName(config.project, service)).inspect());
+    if (!info?.LogPath) return undefined;
+    paths[service] = info.LogPath;
+  }
+  return paths as MailLogs;
+}
+
+/** The guard as it should run, given where the mail logs are (none when MAIL_BAN=off or before the mail containers exist). */
+export function desiredGuard(config: Config, stack: DesiredStack, logs: MailLogs | undefined): Desired[] {
+  const image = stack.images.guard;
+  if (!config.abuse.bans.enabled || !logs || !image) return [];
+  const spec = guardSpec(config, image.ref, logs);
+  return [{ spec, aspects: specAspects(spec, image.id) }];
 }

@@ -8,7 +8,7 @@ import { OperationalError } from '../errors.js';
 import type { ServiceSpec } from '../spec/types.js';
 import type { Progress } from '../progress.js';
 import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
-import { desiredStack, ensureStackObjects } from './desired.js';
+import { desiredGuard, desiredStack, ensureStackObjects, mailLogPaths } from './desired.js';
 import { waitHealthy } from './health.js';
 import { ensureDkimKeys } from '../accounts/domains.js';
 import { refreshSenders } from '../accounts/changes.js';
@@ -36,10 +36,14 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   const started = Date.now();
   const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
   const cert = startingCertificate(config);
-  const steps = plan(stack.desired, await observeProject(docker, config.project));
+  const isGuard = (o: { service: string }) => o.service === 'guard';
+  const observed = await observeProject(docker, config.project);
+  const steps = plan(stack.desired, observed.filter((o) => !isGuard(o)));
+  // The guard reads the mail containers' logs, so it is planned after them (second, below).
+  let guardSteps = plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), observed.filter(isGuard));
   const result = (dryRun: boolean): UpResult => ({
     dryRun,
-    steps: steps.map(({ action, service, name, reason }) => ({ action, service, name, reason })),
+    steps: [...steps, ...guardSteps].map(({ action, service, name, reason }) => ({ action, service, name, reason })),
     seconds: (Date.now() - started) / 1000,
     caCertPath: cert.caCertPath,
     certificateSource: cert.source,
@@ -66,6 +70,10 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
       }
     }
   }
+  // Where the mail logs now are (a recreated mail container has a new one).
+  guardSteps = plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), (await observeProject(docker, config.project)).filter(isGuard));
+  await apply(docker, config, guardSteps, network, progress, false);
+  touched.push(...changes(guardSteps).filter((s) => s.action !== 'remove').map((s) => s.name));
   await waitHealthy(docker, touched, progress);
   // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
   await ensureDkimKeys(docker, config, progress);
