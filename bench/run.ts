@@ -19,6 +19,8 @@
  *   how long the services were paused).
  * - upgrade: time, and the longest refused window on SMTP and IMAP while a
  *   loop sends mail (every accepted message must be delivered).
+ * - abuse (bench/abuse.ts): the sender check per message, the guard's memory,
+ *   the seconds from the failed login that reaches the limit to the ban.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { renderChasquidConf } from '../src/render/chasquid.js';
 import { renderDovecotConf } from '../src/render/dovecot.js';
 import { loadConfig } from '../src/config.js';
 import { ensureLocalCa } from '../src/certs/selfsigned.js';
+import { measureAbuse } from './abuse.js';
 import { docker, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../test/helpers/e2e.js';
 
 /** The CLI as users run it: the compiled bin (make bench builds it first). */
@@ -214,6 +217,8 @@ async function main(): Promise<void> {
     for (const line of errors.slice(0, 3)) log(`  ${line.slice(0, 240)}`);
   }
   await docker.getContainer(BASELINE).remove({ force: true });
+
+  await measureAbuse(PROJECT, GATEWAY, 993, USER, add);
 
   // Backup and restore of what the throughput runs left in the mailbox.
   const archive = join(mkdtempSync(join(tmpdir(), 'mailctl-bench-')), 'backup.tar.gz');
