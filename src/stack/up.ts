@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { createOptions, createService, observeProject, reloadContainer, removeContainer, restartContainer, startService } from '../docker/containers.js';
 import { ignoreNotModified, type Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
+import { containerName } from '../layout.js';
 import type { ServiceSpec } from '../spec/types.js';
 import type { Progress } from '../progress.js';
 import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
@@ -40,10 +41,10 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   const observed = await observeProject(docker, config.project);
   const steps = plan(stack.desired, observed.filter((o) => !isGuard(o)));
   // The guard reads the mail containers' logs, so it is planned after them (second, below).
-  let guardSteps = plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), observed.filter(isGuard));
+  const guardPreview = previewGuard(config, steps, plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), observed.filter(isGuard)));
   const result = (dryRun: boolean): UpResult => ({
     dryRun,
-    steps: [...steps, ...guardSteps].map(({ action, service, name, reason }) => ({ action, service, name, reason })),
+    steps: [...steps, ...guardPreview].map(({ action, service, name, reason }) => ({ action, service, name, reason })),
     seconds: (Date.now() - started) / 1000,
     caCertPath: cert.caCertPath,
     certificateSource: cert.source,
@@ -71,7 +72,7 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
     }
   }
   // Where the mail logs now are (a recreated mail container has a new one).
-  guardSteps = plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), (await observeProject(docker, config.project)).filter(isGuard));
+  const guardSteps = plan(desiredGuard(config, stack, await mailLogPaths(docker, config)), (await observeProject(docker, config.project)).filter(isGuard));
   await apply(docker, config, guardSteps, network, progress, false);
   touched.push(...changes(guardSteps).filter((s) => s.action !== 'remove').map((s) => s.name));
   await waitHealthy(docker, touched, progress);
@@ -80,6 +81,25 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
   await withAccountsLock(docker, config, () => refreshSenders(docker, config));
   return result(false);
+}
+
+type StepView = Pick<Step, 'action' | 'service' | 'name' | 'reason'>;
+
+/**
+ * What the second plan will do, as far as it can be known before the first
+ * runs: a mail container (re)created there moves its log, so the guard
+ * follows; before the mail containers exist it can only be "after them".
+ */
+function previewGuard(config: Config, mailSteps: readonly Step[], guardSteps: readonly Step[]): readonly StepView[] {
+  if (!config.abuse.bans.enabled) return guardSteps;
+  const name = containerName(config.project, 'guard');
+  const moved = mailSteps.filter((s) => MAIL_SERVICES.includes(s.service) && (s.action === 'create' || s.action === 'recreate')).map((s) => s.service);
+  const current = guardSteps.find((s) => s.service === 'guard');
+  if (!current) return [{ action: 'create', service: 'guard', name, reason: 'not created yet (after the mail containers: it reads their logs)' }];
+  if (moved.length && (current.action === 'keep' || current.action === 'start')) {
+    return [{ action: 'recreate', service: 'guard', name, reason: `${moved.join(' and ')} log moves` }];
+  }
+  return guardSteps;
 }
 
 async function apply(docker: Engine, config: Config, steps: readonly Step[], network: string, progress: Progress, rolling: boolean): Promise<void> {

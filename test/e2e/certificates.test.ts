@@ -93,7 +93,7 @@ test.serial('before any certificate (ACME unreachable): the mail services come u
   t.is(up.code, 0, show(up));
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
   t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]),
-    [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running']]);
+    [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running'], ['guard', 'running']]);
   t.regex(status.served.issuer, /mailctl local CA/);
   // pebble is not there yet: the sidecar's first run failed, and it says so.
   for (let i = 0; i < 30 && !status.acme?.lastError; i++) {
@@ -166,7 +166,7 @@ test.serial('the sidecar\'s Docker API: restart of its own chasquid and SIGHUP t
   t.is(await sidecarHttp('POST', `/v1.41/containers/${other.id}/restart`), 403, 'another stack\'s container is denied');
   t.is(await sidecarHttp('GET', `/v1.41/containers/${other.id}/json`), 403, 'and cannot even be inspected');
   const list = await run('docker', ['exec', CERTBOT, 'python3', '-c', `${PROXY_CLIENT}import json\nprint(" ".join(sorted(c["Names"][0] for c in json.loads(call("GET", "/v1.41/containers/json?all=1")[1]))))`]);
-  t.is(list.stdout.trim(), `/${CERTBOT} /${CHASQUID} /${PROJECT}-dockerproxy /${DOVECOT}`);
+  t.is(list.stdout.trim(), `/${CERTBOT} /${CHASQUID} /${PROJECT}-dockerproxy /${DOVECOT} /${PROJECT}-guard`);
   // Nothing else reaches the proxy: it has no port, and its socket is on a volume only the sidecar shares.
   const fromTester = await tester(['python3', '-c', `import socket\ntry:\n  socket.create_connection(("${PROJECT}-dockerproxy", 2375), timeout=5); print("reached")\nexcept OSError as e:\n  print("unreachable", e)`]);
   t.regex(fromTester.stdout, /^unreachable/, 'a container on the stack network cannot reach the proxy');
