@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
 import { UsageError } from './errors.js';
+import { subnetProblem, unknownKeyProblems } from './config-check.js';
 import { IMAGES_DIR } from './paths.js';
 import { mailDomain, parseTarget } from './accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
@@ -121,14 +122,22 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (options.envFile !== undefined && !exists) {
     throw new UsageError(`env file ${envFile} does not exist: create it with \`mailctl init\` or fix --env-file`);
   }
-  if (exists) fileValues = parseDotenv(readFileSync(envFile));
+  if (exists) {
+    try {
+      fileValues = parseDotenv(readFileSync(envFile));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
+      throw new UsageError(`${envFile} ${why}: it must be a file of KEY=value lines (\`mailctl init\` writes one)`);
+    }
+  }
   const env = options.env ?? {};
   const raw: Partial<Record<Key, string>> = { ...(exists ? {} : SANDBOX_DEFAULTS) };
   for (const key of CONFIG_KEYS) {
     const value = env[key] ?? fileValues[key];
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
   }
-  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6() });
+  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6(), fileKeys: Object.keys(fileValues) });
 }
 
 /** One spelling per address (::0 and 0:0:0:0:0:0:0:0 are ::), so a wildcard is always seen as one. */
@@ -153,9 +162,9 @@ function hostHasIPv6(): boolean {
  */
 export function buildConfig(
   raw: Partial<Record<Key, string>>,
-  where: { sandbox: boolean; envFile: string; siteDir: string; ipv6?: boolean },
+  where: { sandbox: boolean; envFile: string; siteDir: string; ipv6?: boolean; fileKeys?: readonly string[] },
 ): Config {
-  const problems: string[] = [];
+  const problems: string[] = unknownKeyProblems(where.fileKeys ?? [], CONFIG_KEYS);
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -230,9 +239,8 @@ export function buildConfig(
     : raw.DNSBL_ZONES ? raw.DNSBL_ZONES.split(/[\s,]+/).filter(Boolean).map((zone) => attempt(() => normalizeDomain(zone, 'DNSBL_ZONES')) ?? '')
     : DEFAULT_DNSBL_ZONES;
 
-  if (raw.MAIL_SUBNET && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(raw.MAIL_SUBNET)) {
-    problems.push(`MAIL_SUBNET "${raw.MAIL_SUBNET}" is not an IPv4 subnet (e.g. 172.29.53.0/24)`);
-  }
+  const subnet = raw.MAIL_SUBNET ? subnetProblem(raw.MAIL_SUBNET) : undefined;
+  if (subnet) problems.push(subnet);
 
   const postmaster = raw.MAIL_POSTMASTER ? attempt(() => parseTarget(raw.MAIL_POSTMASTER!).address) : undefined;
   if (postmaster && /^(postmaster|abuse)@/.test(postmaster)) problems.push(`MAIL_POSTMASTER "${raw.MAIL_POSTMASTER}" must be a person's address, not postmaster@ or abuse@ itself`);

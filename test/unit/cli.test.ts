@@ -53,6 +53,14 @@ test('the entry point maps errors to exit codes and prints one line', (t) => {
   t.is(badAddress.status, 2);
   t.is(badAddress.stderr.trim().split('\n').length, 1);
 
+  // Checked before the engine is asked: a name that is no service, or a path, is one clear line.
+  for (const service of ['nonexistent', '../../x']) {
+    const logs = run(['logs', service], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    t.is(logs.status, 2, service);
+    t.regex(logs.stderr, /unknown service ".*": one of chasquid, dovecot, /);
+    t.is(logs.stderr.trim().split('\n').length, 1);
+  }
+
   const noYes = run(['down', '--volumes']);
   t.is(noYes.status, 2);
   t.regex(noYes.stderr, /add --yes to confirm/);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfig, loadConfig } from '../../src/config.js';
@@ -99,4 +99,26 @@ test('up refuses a MAIL_BIND address this host does not have (the daemons would 
   t.deepEqual(foreignBindAddresses(['172.29.54.1', '172.29.55.1'], interfaces, '172.29.54.0/24'), ['172.29.55.1'], 'the stack network\'s gateway is made by up');
   t.throws(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), undefined, interfaces), { message: /MAIL_BIND 203\.0\.113\.9 is not an address of this host/ });
   t.notThrows(() => checkBindAddresses(configFrom({ MAIL_BIND: '203.0.113.9' }), 'tcp://engine.example:2376', interfaces), 'a remote engine: not this host\'s business');
+});
+
+test('a key mailctl does not read is an error naming the nearest one; unrelated environment variables are not', (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=example.com\nCERT_MOD=selfsigned\nFROBNICATE=1\n');
+  const err = t.throws(() => loadConfig({ cwd: dir, env: { PATH: '/bin', HOME: '/root' } }), { instanceOf: UsageError });
+  t.regex(err!.message, /CERT_MOD is not a setting mailctl knows: did you mean CERT_MODE\?/);
+  t.regex(err!.message, /FROBNICATE is not a setting mailctl knows \(remove it/);
+  t.notRegex(err!.message, /FROBNICATE.*did you mean/);
+});
+
+test('a .env that is a directory is one clear line', (t) => {
+  const dir = tempDir();
+  mkdirSync(join(dir, '.env'));
+  t.throws(() => loadConfig({ cwd: dir, env: {} }), { instanceOf: UsageError, message: /\.env is a directory: it must be a file of KEY=value lines/ });
+});
+
+test('MAIL_SUBNET: a network a bridge can use', (t) => {
+  t.is(configFrom({ MAIL_SUBNET: '172.29.53.0/24' }).subnet, '172.29.53.0/24');
+  for (const [value, why] of [['999.1.1.1/99', /not an IPv4 subnet|above 255/], ['10.0.0.0/31', /between \/8 and \/29/], ['10.0.0.5/24', /host bits set/], ['300.1.1.0/24', /above 255/], ['10.0.0.0', /not an IPv4 subnet/]] as const) {
+    t.throws(() => configFrom({ MAIL_SUBNET: value }), { instanceOf: UsageError, message: why }, value);
+  }
 });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { logTail } from '../../docker/containers.js';
+import { healthOf, logTail } from '../../docker/containers.js';
+import { SERVICES } from '../../images.js';
 import { connectEngine } from '../../docker/engine.js';
-import { UsageError } from '../../errors.js';
+import { OperationalError, UsageError } from '../../errors.js';
 import { containerName } from '../../layout.js';
 import { createProgress } from '../../progress.js';
 import { down } from '../../stack/down.js';
@@ -50,8 +51,12 @@ export function register(program: Command, context: CliContext): void {
     })
     .action(async (service: string, opts: { follow?: boolean; tail?: number }, command: Command) => {
       const config = configFor(command, context);
+      if (!(SERVICES as readonly string[]).includes(service)) {
+        throw new UsageError(`unknown service "${service}": one of ${SERVICES.join(', ')}`);
+      }
       const docker = await connectEngine();
       const name = containerName(config.project, service);
+      if (!(await healthOf(docker, name))) throw new OperationalError(`${name} does not exist: is the stack up, with ${service} on (\`mailctl status\`)?`);
       if (!opts.follow) {
         const text = await logTail(docker, name, opts.tail ?? 'all');
         context.stdout.write(text ? `${text}\n` : '');
