@@ -10,6 +10,8 @@ import { parse as parseDotenv } from 'dotenv';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
 import { UsageError } from './errors.js';
 import { subnetProblem, unknownKeyProblems } from './config-check.js';
+import type { ImageName } from './images.js';
+import { parseLimits, type Limits } from './spec/limits.js';
 import { IMAGES_DIR } from './paths.js';
 import { mailDomain, parseTarget } from './accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
@@ -46,7 +48,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
-  ...ABUSE_KEYS,
+  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -89,6 +91,8 @@ export interface Config {
   readonly postmaster?: string;
   /** The daily sending limit and the failed-login bans (abuse/config.ts). */
   readonly abuse: AbuseConfig;
+  /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
+  readonly limits: Readonly<Record<ImageName, Limits>>;
   readonly debug: boolean;
 }
 
@@ -246,6 +250,7 @@ export function buildConfig(
   if (postmaster && /^(postmaster|abuse)@/.test(postmaster)) problems.push(`MAIL_POSTMASTER "${raw.MAIL_POSTMASTER}" must be a person's address, not postmaster@ or abuse@ itself`);
 
   const abuse = abuseConfig(raw, problems);
+  const limits = parseLimits(raw, problems);
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
@@ -276,6 +281,7 @@ export function buildConfig(
     dnsblZones: Object.freeze(dnsblZones),
     postmaster,
     abuse,
+    limits,
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

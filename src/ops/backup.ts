@@ -20,7 +20,7 @@ import { localCaDir, manualCertDir } from '../certs/source.js';
 import type { Config } from '../config.js';
 import { putFiles } from '../docker/archive.js';
 import { observeProject } from '../docker/containers.js';
-import { orAbsent, type Engine } from '../docker/engine.js';
+import { ignoreNotModified, isNotFound, orAbsent, shortReason, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
 import { OperationalError, UsageError } from '../errors.js';
 import { volumeName, type VolumeName } from '../layout.js';
@@ -75,6 +75,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   const rawTmp = tempPathFor(file, '.tar');
   let pausedSeconds = 0;
   let freezeSeconds = 0;
+  let stillPaused: string[] = [];
   const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
   try {
     await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
@@ -93,15 +94,21 @@ export async function backup(docker: Engine, config: Config, file: string, optio
         // local CA) makes both files secrets: owner-only.
         await pipeline(await helper.getArchive({ path: `/${BACKUP_ROOT}` }), createWriteStream(rawTmp, { mode: 0o600, flags: 'wx' }));
       } finally {
-        for (const w of writers.reverse()) await docker.getContainer(w.id).unpause().catch(() => {});
+        stillPaused = await unpauseAll(docker, writers.reverse());
         pausedSeconds = (Date.now() - pausedAt) / 1000;
       }
     });
     progress.step(`services resumed after ${pausedSeconds.toFixed(1)} s; compressing`);
     await pipeline(createReadStream(rawTmp), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
     renameSync(tmp, file);
+    if (stillPaused.length) {
+      throw new OperationalError(`the backup was written to ${file}, but ${stillPaused.join('; ')}: the stack is frozen until they are unpaused (\`docker unpause NAME\`, or \`mailctl up\`)`);
+    }
   } catch (err) {
     rmSync(tmp, { force: true });
+    if (stillPaused.length && !(err instanceof OperationalError && err.message.includes('the stack is frozen'))) {
+      throw new OperationalError(`backup of ${config.project} failed (${(err as Error).message}), and ${stillPaused.join('; ')}: the stack is frozen until they are unpaused (\`docker unpause NAME\`, or \`mailctl up\`)`);
+    }
     if (err instanceof UsageError || err instanceof OperationalError) throw err;
     throw new OperationalError(`backup of ${config.project} failed, nothing was written to ${file}: ${(err as Error).message}`);
   } finally {
@@ -109,6 +116,27 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   }
   progress.step(`wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; services paused ${pausedSeconds.toFixed(1)} s)`);
   return { file, bytes: statSync(file).size, seconds: (Date.now() - started) / 1000, pausedSeconds, freezeSeconds, volumes, site: manifest.site };
+}
+
+/**
+ * Thaw every paused writer, whatever happens to the others; returns what could
+ * not be thawed ("NAME: reason"), so the caller reports the state it leaves.
+ */
+export async function unpauseAll(docker: Pick<Engine, 'getContainer'>, writers: readonly { id: string; name: string }[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const w of writers) {
+    const container = docker.getContainer(w.id);
+    try {
+      await ignoreNotModified(container.unpause());
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      // Someone else may have thawed it meanwhile: only a container still paused is a failure.
+      const state = await orAbsent(container.inspect()).catch(() => undefined);
+      if (state && !state.State.Paused) continue;
+      failed.push(`${w.name} could not be unpaused (${shortReason(err)})`);
+    }
+  }
+  return failed;
 }
 
 /** The site's certificate sources, by their name in the archive (site/<name>/). */

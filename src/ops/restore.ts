@@ -12,7 +12,7 @@ import { extract } from 'tar-stream';
 import { buildImages } from '../build.js';
 import type { Config } from '../config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
-import type { Container, Engine } from '../docker/engine.js';
+import { ignoreNotModified, isNotFound, shortReason, type Container, type Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { withHelper } from '../docker/helper.js';
 import { OperationalError, UsageError } from '../errors.js';
@@ -150,13 +150,22 @@ async function dataIn(helper: Container): Promise<string | undefined> {
 }
 
 /** Stop (not remove) the stack's containers: nothing may write the volumes while they are replaced. */
-async function stopServices(docker: Engine, config: Config, progress: Progress): Promise<void> {
+export async function stopServices(docker: Engine, config: Config, progress: Progress): Promise<void> {
   const running = (await observeProject(docker, config.project))
     .filter((c) => c.service !== 'helper' && (c.state === 'running' || c.state === 'paused'))
     .sort(byStopOrder);
   for (const c of running) {
     progress.step(`stopping ${c.name}`);
-    await docker.getContainer(c.id).stop({ t: 10 }).catch(() => {});
+    try {
+      // A paused container cannot be stopped cleanly: thaw it first.
+      if (c.state === 'paused') await ignoreNotModified(docker.getContainer(c.id).unpause());
+      await ignoreNotModified(docker.getContainer(c.id).stop({ t: 10 }));
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      // Nothing is emptied while something may still write the volumes.
+      throw new OperationalError(`could not stop ${c.name} (${shortReason(err)}): nothing was restored and no data was touched; ` +
+        `the containers stopped so far are ${running.slice(0, running.indexOf(c)).map((s) => s.name).join(', ') || 'none'} (\`mailctl up\` starts them again)`);
+    }
   }
 }
 

@@ -21,7 +21,8 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     network: short([spec.dns, spec.networkAliases, spec.hostNetwork ?? false]),
     health: short(spec.health),
     logs: short(spec.logs),
-    ...(spec.privileges ? { privileges: short(spec.privileges) } : {}),
+    privileges: short(spec.privileges),
+    limits: short(spec.limits),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
 }

@@ -11,6 +11,7 @@ import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js'
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
+import { PRIVILEGES } from './limits.js';
 import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
 
 export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav' | 'guard';
@@ -55,6 +56,8 @@ function base(config: Config, service: StackService, image: string | undefined):
     service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [],
     health: healthOf(service),
     logs: LOG_ROTATION,
+    privileges: PRIVILEGES[service],
+    limits: config.limits[service],
   };
 }
 
@@ -63,18 +66,10 @@ function probeEnv(config: Config, ports: number[]): Record<string, string> {
   return { MAILCTL_PROBE_ADDRESS: probeAddress(config.binds), MAILCTL_PROBE_PORTS: ports.join(' ') };
 }
 
-/**
- * dovecot's master runs as root: it binds its ports, makes its sockets for
- * other users, chroots its login processes and drops to each user. Nothing
- * more (no NET_RAW: it shares the host's network).
- */
-const DOVECOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', 'SYS_CHROOT', 'NET_BIND_SERVICE'];
-
 export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'dovecot', inputs.images.dovecot),
     hostNetwork: true,
-    privileges: { capabilities: DOVECOT_CAPABILITIES, noNewPrivileges: true },
     // dovecot makes no DNS lookups.
     dns: [],
     env: probeEnv(config, [config.ports.imap]),
@@ -95,9 +90,6 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'chasquid', inputs.images.chasquid),
     hostNetwork: true,
-    // It runs as its own user; its binary's file capability binds ports below 1024 (which
-    // no-new-privileges would ignore). Every other capability is dropped.
-    privileges: { capabilities: ['NET_BIND_SERVICE'], noNewPrivileges: false },
     // Both instances: port 25's and the submission one's (images/chasquid/mailctl-chasquid-start).
     env: probeEnv(config, [config.ports.smtp, config.ports.submission]),
     mounts: [
@@ -215,7 +207,6 @@ export function guardSpec(config: Config, image: string | undefined, logs: MailL
   return {
     ...base(config, 'guard', image),
     hostNetwork: true,
-    privileges: { capabilities: ['NET_ADMIN'], noNewPrivileges: true },
     dns: [],
     env: {
       MAILCTL_PROJECT: config.project,

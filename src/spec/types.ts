@@ -56,12 +56,10 @@ export interface ServiceSpec {
    * the container is on the stack's network and `ports` are published.
    */
   hostNetwork?: boolean;
-  /**
-   * The only capabilities the container keeps (all others dropped), and
-   * whether it may gain privileges. Set for what shares the host's network:
-   * a compromised daemon there must not sniff or forge the host's traffic.
-   */
-  privileges?: { capabilities: string[]; noNewPrivileges: boolean };
+  /** The only capabilities the container keeps (all others dropped), and whether it may gain privileges (spec/limits.ts). */
+  privileges: { capabilities: string[]; noNewPrivileges: boolean };
+  /** Memory (no swap beyond it) and process limits. */
+  limits: { memoryBytes: number; pids: number };
   health: HealthSpec;
   /** json-file logs, rotated: a busy server's logs cannot fill the disk (and the guard reads them). */
   logs: { maxSize: string; maxFiles: number };

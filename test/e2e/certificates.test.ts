@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate } from '../../src/certs/selfsigned.js';
-import { docker, dumpLogs, gatewayOf, mailctl, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
+import { docker, dumpLogs, gatewayOf, hardeningProblems, mailctl, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest4';
 const OTHER = 'mctest4-other';
@@ -95,6 +95,9 @@ test.serial('before any certificate (ACME unreachable): the mail services come u
   t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]),
     [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running'], ['guard', 'running']]);
   t.regex(status.served.issuer, /mailctl local CA/);
+  const hardened = await hardeningProblems(PROJECT);
+  t.deepEqual(hardened.services, ['certbot', 'chasquid', 'dockerproxy', 'dovecot', 'guard']);
+  t.deepEqual(hardened.problems, [], 'capabilities, no-new-privileges, memory, pids and log rotation as specified');
   // pebble is not there yet: the sidecar's first run failed, and it says so.
   for (let i = 0; i < 30 && !status.acme?.lastError; i++) {
     await new Promise((r) => setTimeout(r, 1000));

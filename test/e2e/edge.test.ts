@@ -132,6 +132,25 @@ test.serial('failed IMAP logins from A do not slow a good login from B', async (
   t.true(logs.includes(`rip=${a.v6}`), 'dovecot logs the real address');
 });
 
+test.serial('TLS 1.2 or newer with forward-secret ciphers on 465, 587, 993 and 995 (openssl from a namespace)', async (t) => {
+  const ports: [number, string | undefined][] = [[SUBMISSIONS, undefined], [SUBMISSION, 'smtp'], [IMAPS, undefined], [34995, undefined]];
+  const handshake = (port: number, starttls: string | undefined, args: string[]) => a.exec(['sh', '-c',
+    `echo | timeout 10 openssl s_client -connect ${a.hostV4}:${port} ${starttls ? `-starttls ${starttls}` : ''} ${args.join(' ')} 2>&1`]);
+  for (const [port, starttls] of ports) {
+    for (const old of ['-tls1', '-tls1_1']) {
+      const r = await handshake(port, starttls, [old, '-cipher', 'ALL@SECLEVEL=0']);
+      t.regex(r.stdout, /^New, \(NONE\), Cipher is \(NONE\)$/m, `${port} ${old}: refused (${r.stdout.slice(0, 200)})`);
+    }
+    // Without forward secrecy (RSA key exchange). (This openssl has no 3DES left to offer.)
+    for (const weak of ['AES128-SHA', 'AES256-GCM-SHA384']) {
+      const r = await handshake(port, starttls, ['-tls1_2', '-cipher', `${weak}@SECLEVEL=0`]);
+      t.regex(r.stdout, /^New, \(NONE\), Cipher is \(NONE\)$/m, `${port} ${weak}: refused`);
+    }
+    const modern = await handshake(port, starttls, ['-tls1_2']);
+    t.regex(modern.stdout, /Cipher is ECDHE-[A-Z0-9-]+-(GCM-SHA\d+|CHACHA20-POLY1305)/, `${port}: TLS 1.2 with an AEAD cipher by default`);
+  }
+});
+
 test.serial('no TLS session ticket from chasquid on 25, 587 or 465 (dovecot on 993 issues one: the probe can see them)', async (t) => {
   const ticketLines = async (port: number, starttls?: string) => {
     const file = `/tmp/mailctl-sess-${port}`;

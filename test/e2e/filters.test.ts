@@ -6,7 +6,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { docker, dumpLogs, gatewayOf, mailctl, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
+import { docker, dumpLogs, gatewayOf, hardeningProblems, mailctl, removeProject, run, siteWithEnv, type RunResult, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest8';
 const DNS_IP = '172.29.59.53';
@@ -53,6 +53,7 @@ test.serial('up with both filters: scanners healthy; status shows the filters', 
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
   t.deepEqual(status.filters, { spamassassin: true, clamav: true });
   t.deepEqual(status.services.map((s: { service: string }) => s.service), ['chasquid', 'clamav', 'dovecot', 'guard', 'spamassassin']);
+  t.deepEqual((await hardeningProblems(PROJECT)).problems, [], 'the scanners too: capabilities, no-new-privileges, limits, log rotation');
   t.log(`idle memory: spamassassin ${await memoryMiB(`${PROJECT}-spamassassin`)} MiB, clamav ${await memoryMiB(`${PROJECT}-clamav`)} MiB (test database)`);
   t.is((await compose(['up', '-d', '--build', 'dns', 'tester'])).code, 0);
   t.is((await mailctl(site, ['add-user', 'u@example.test', '--password-stdin'], 'filter-user-1\n')).code, 0);

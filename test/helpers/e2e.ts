@@ -113,3 +113,28 @@ export function dnsmasqZone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsR
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * What `docker inspect` shows of each container of a project, against what
+ * spec/limits.ts says it may have: the problems found (none is good).
+ */
+export async function hardeningProblems(project: string): Promise<{ services: string[]; problems: string[] }> {
+  const { PRIVILEGES, DEFAULT_LIMITS } = await import('../../src/spec/limits.js');
+  const problems: string[] = [];
+  const services: string[] = [];
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.mailctl.project=${project}`] } })) {
+    const service = c.Labels['dev.mailctl.service'] as keyof typeof PRIVILEGES;
+    services.push(service);
+    const host = (await docker.getContainer(c.Id).inspect()).HostConfig;
+    const want = PRIVILEGES[service];
+    const fail = (what: string) => problems.push(`${service}: ${what}`);
+    if (JSON.stringify(host.CapDrop) !== '["ALL"]') fail(`CapDrop ${JSON.stringify(host.CapDrop)}`);
+    if (JSON.stringify([...(host.CapAdd ?? [])].sort()) !== JSON.stringify([...want.capabilities].sort())) fail(`CapAdd ${JSON.stringify(host.CapAdd)}`);
+    if (want.noNewPrivileges && !(host.SecurityOpt ?? []).includes('no-new-privileges')) fail('no no-new-privileges');
+    if (host.Memory !== DEFAULT_LIMITS[service].memoryBytes || host.MemorySwap !== host.Memory) fail(`memory ${host.Memory}/${host.MemorySwap}`);
+    if (host.PidsLimit !== DEFAULT_LIMITS[service].pids) fail(`pids ${host.PidsLimit}`);
+    if (host.LogConfig?.Type !== 'json-file' || host.LogConfig.Config?.['max-size'] !== '10m' || host.LogConfig.Config?.['max-file'] !== '3') fail(`logs ${JSON.stringify(host.LogConfig)}`);
+    if (host.Privileged) fail('privileged');
+  }
+  return { services: services.sort(), problems };
+}

@@ -13,6 +13,7 @@ import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed 
 import { maildirMessageOwner, parseManifest, volumeOfEntry } from '../../src/ops/manifest.js';
 import { configHash, specAspects } from '../../src/spec/hash.js';
 import { stackSpecs } from '../../src/spec/services.js';
+import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/spec/limits.js';
 import { configFrom } from '../helpers/config.js';
 
 const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee' };
@@ -193,4 +194,27 @@ test('host files: written by an unguessable exclusive temp name with their final
   t.is(statSync(file).mode & 0o777, 0o600);
   t.is(readFileSync(file, 'utf8'), 'secret');
   t.deepEqual(readdirSync(dir), ['backup.tar.gz']);
+});
+
+test('every container: all capabilities dropped but its own, no-new-privileges, memory and pids limits, overridable', (t) => {
+  const { specs } = composeFor({});
+  for (const { spec } of specs) {
+    t.deepEqual(spec.privileges, PRIVILEGES[spec.service as keyof typeof PRIVILEGES], spec.service);
+    t.is(spec.limits.memoryBytes, DEFAULT_LIMITS[spec.service as keyof typeof DEFAULT_LIMITS].memoryBytes);
+  }
+  t.true(Object.entries(PRIVILEGES).every(([s, p]) => p.noNewPrivileges || s === 'chasquid'), 'only chasquid, whose file capability binds its ports');
+  const config = configFrom({ MAIL_MEMORY: 'clamav=3g, dovecot=1024m', MAIL_PIDS: 'dovecot=2048' });
+  t.is(config.limits.clamav.memoryBytes, 3 * 2 ** 30);
+  t.is(config.limits.dovecot.memoryBytes, 2 ** 30);
+  t.is(config.limits.dovecot.pids, 2048);
+  t.is(config.limits.chasquid.pids, DEFAULT_LIMITS.chasquid.pids);
+  const err = t.throws(() => configFrom({ MAIL_MEMORY: 'postfix=1g,dovecot=10m,clamav', MAIL_PIDS: 'dovecot=many' }));
+  t.regex(err!.message, /MAIL_MEMORY "postfix=1g" is not SERVICE=VALUE/);
+  t.regex(err!.message, /MAIL_MEMORY "dovecot=10m": a size of at least 32m/);
+  t.regex(err!.message, /MAIL_MEMORY "clamav" is not SERVICE=VALUE/);
+  t.regex(err!.message, /MAIL_PIDS "dovecot=many": a whole number of processes/);
+  const options = createOptions(specs[0].spec, 'p', 'p-net', specs[0].aspects);
+  t.deepEqual([options.HostConfig?.CapDrop, options.HostConfig?.Memory, options.HostConfig?.MemorySwap, options.HostConfig?.PidsLimit],
+    [['ALL'], DEFAULT_LIMITS.dovecot.memoryBytes, DEFAULT_LIMITS.dovecot.memoryBytes, DEFAULT_LIMITS.dovecot.pids]);
+  t.deepEqual(options.HostConfig?.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
 });
