@@ -85,10 +85,20 @@ export class FailureReader {
     }
     this.smtpPending.delete(key);
     if (entry.code !== '535') return [];
-    const hashes = this.smtpHashes.get(entry.user);
+    const hashKey = this.hashKeyFor(entry.user);
+    const hashes = hashKey === undefined ? undefined : this.smtpHashes.get(hashKey);
     const hash = hashes?.shift()?.hash;
-    if (hashes && !hashes.length) this.smtpHashes.delete(entry.user);
+    if (hashKey !== undefined && hashes && !hashes.length) this.smtpHashes.delete(hashKey);
     return [{ ip, user: entry.user, ...(hash ? { fingerprint: hash } : {}), service: 'smtp', at }];
+  }
+
+  /** dovecot shortens a long name in its log prefix ("aaaa...ffff@b..."): match it by what it kept. */
+  private hashKeyFor(user: string): string | undefined {
+    if (this.smtpHashes.has(user)) return user;
+    for (const key of this.smtpHashes.keys()) {
+      if (key.endsWith('...') && key.length > 3 && user.startsWith(key.slice(0, -3))) return key;
+    }
+    return undefined;
   }
 
   private expire(now: number): void {

@@ -7,6 +7,7 @@
  */
 import type { BanPolicy } from './config.js';
 import type { Failure } from './auth-log.js';
+import { canonicalIp, toBits } from './ip.js';
 
 export interface Ban {
   address: string;
@@ -17,12 +18,25 @@ export interface Ban {
   count: number;
 }
 
-export interface BanBookData { bans: Ban[]; history: Record<string, number[]> }
+interface Recent { key: string; at: number; user: string; service: string }
+export interface BanBookData { bans: Ban[]; history: Record<string, number[]>; recent?: Record<string, Recent[]> }
+
+/**
+ * What a ban covers: an IPv4 address, or the /64 an IPv6 address is in (one
+ * subscriber's network: its addresses are the guesser's for the asking).
+ */
+export function banSubject(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const bits = toBits(ip);
+  if (!bits) return ip;
+  const groups = Array.from({ length: 4 }, (_, i) => parseInt(bits.slice(i * 16, i * 16 + 16), 2).toString(16));
+  return `${canonicalIp(`${groups.join(':')}::`)}/64`;
+}
 
 const WEEK = 7 * 86400_000;
 
 export class BanBook {
-  private readonly recent = new Map<string, { key: string; at: number; user: string; service: string }[]>();
+  private readonly recent = new Map<string, Recent[]>();
   private readonly bans = new Map<string, Ban>();
   private readonly history = new Map<string, number[]>();
   private counter = 0;
@@ -35,46 +49,49 @@ export class BanBook {
   ) {
     for (const ban of data?.bans ?? []) this.bans.set(ban.address, ban);
     for (const [ip, times] of Object.entries(data?.history ?? {})) this.history.set(ip, times);
+    for (const [ip, list] of Object.entries(data?.recent ?? {})) this.recent.set(ip, list);
   }
 
   /** Count one failure; returns the ban it causes, if any. */
   failure(f: Failure, now: number): Ban | undefined {
-    if (this.trusted(f.ip) || this.banned(f.ip, now)) return undefined;
+    const subject = banSubject(f.ip);
+    if (this.trusted(f.ip) || this.banned(subject, now)) return undefined;
     const window = this.policy.windowSeconds * 1000;
-    const list = (this.recent.get(f.ip) ?? []).filter((e) => now - e.at < window);
+    const list = (this.recent.get(subject) ?? []).filter((e) => now - e.at < window);
     // Without a hash (an SMTP failure dovecot's line was not found for) every failure counts.
     const key = f.fingerprint ? `${f.user}\0${f.fingerprint}` : `#${++this.counter}`;
     if (!list.some((e) => e.key === key)) list.push({ key, at: f.at, user: f.user, service: f.service });
-    this.recent.set(f.ip, list);
+    this.recent.set(subject, list);
     if (list.length < this.policy.failures) return undefined;
 
-    this.recent.delete(f.ip);
-    const past = (this.history.get(f.ip) ?? []).filter((t) => now - t < WEEK);
+    this.recent.delete(subject);
+    const past = (this.history.get(subject) ?? []).filter((t) => now - t < WEEK);
     const seconds = Math.min(this.policy.banSeconds * 2 ** past.length, WEEK / 1000);
     const users = [...new Set(list.map((e) => e.user))];
     const services = [...new Set(list.map((e) => e.service))];
     const ban: Ban = {
-      address: f.ip,
+      address: subject,
       since: now,
       until: now + seconds * 1000,
       reason: `${list.length} failed logins in ${this.policy.windowSeconds}s (${services.join(', ')}) for ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', ...' : ''}`,
       count: past.length + 1,
     };
-    this.bans.set(f.ip, ban);
-    this.history.set(f.ip, [...past, now]);
+    this.bans.set(subject, ban);
+    this.history.set(subject, [...past, now]);
     return ban;
   }
 
   banned(ip: string, now: number): boolean {
-    const ban = this.bans.get(ip);
+    const ban = this.bans.get(banSubject(ip));
     return ban !== undefined && ban.until > now;
   }
 
   /** Lift a ban: the address starts again from no failures (its history of bans stays). */
   unban(ip: string): Ban | undefined {
-    const ban = this.bans.get(ip);
-    this.bans.delete(ip);
-    this.recent.delete(ip);
+    const subject = banSubject(ip.replace(/\/64$/, ''));
+    const ban = this.bans.get(subject);
+    this.bans.delete(subject);
+    this.recent.delete(subject);
     return ban;
   }
 
@@ -90,6 +107,12 @@ export class BanBook {
       const recent = times.filter((t) => now - t < WEEK);
       if (recent.length) history[ip] = recent;
     }
-    return { bans: this.list(now), history };
+    const window = this.policy.windowSeconds * 1000;
+    const recent: Record<string, Recent[]> = {};
+    for (const [subject, list] of this.recent) {
+      const fresh = list.filter((e) => now - e.at < window);
+      if (fresh.length) recent[subject] = fresh;
+    }
+    return { bans: this.list(now), history, recent };
   }
 }

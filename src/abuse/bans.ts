@@ -4,6 +4,8 @@ import type { Engine } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { OperationalError, UsageError } from '../errors.js';
 import { runningService } from '../stack/running.js';
+import { healthOf } from '../docker/containers.js';
+import { containerName } from '../layout.js';
 import type { Ban } from './ban-book.js';
 import { canonicalIp } from './ip.js';
 
@@ -21,6 +23,14 @@ async function guard(docker: Engine, config: Config, args: string[]) {
   return execIn(await runningService(docker, config, 'guard'), [...GUARD, ...args]);
 }
 
+/** Before `down` removes the guard: its table leaves the host's firewall (the bans stay on its volume). */
+export async function teardownFirewall(docker: Engine, config: Config): Promise<boolean> {
+  const name = containerName(config.project, 'guard');
+  if ((await healthOf(docker, name))?.state !== 'running') return false;
+  const r = await execIn(docker.getContainer(name), [...GUARD, 'teardown']);
+  return r.exitCode === 0;
+}
+
 export async function listBans(docker: Engine, config: Config): Promise<BanView[]> {
   const r = await guard(docker, config, ['bans']);
   if (r.exitCode !== 0) throw new OperationalError(`the guard did not answer: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`}`);
@@ -30,7 +40,9 @@ export async function listBans(docker: Engine, config: Config): Promise<BanView[
 
 /** Lift the ban of ADDRESS (an IPv4 or IPv6 address). */
 export async function unban(docker: Engine, config: Config, input: string): Promise<BanView> {
-  const address = canonicalIp(input);
+  const prefix = /\/64$/.test(input.trim()) ? '/64' : '';
+  const ip = canonicalIp(input.trim().replace(/\/64$/, ''));
+  const address = ip && (!prefix || ip.includes(':')) ? `${ip}${prefix}` : undefined;
   if (!address) throw new UsageError(`"${input}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
   const r = await guard(docker, config, ['unban', address]);
   if (r.exitCode === 4) throw new UsageError(`${address} is not banned (see \`mailctl bans\`)`);

@@ -22,7 +22,8 @@ export function inNetwork(ip: string, cidr: string): boolean {
   return a.slice(0, bits) === b.slice(0, bits);
 }
 
-function toBits(ip: string): string | undefined {
+/** The address as a string of 32 or 128 bits. */
+export function toBits(ip: string): string | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) {
     const parts = ip.split('.').map(Number);
     if (parts.some((p) => p > 255)) return undefined;

@@ -1,16 +1,21 @@
 /**
  * The host firewall's part in a ban, as nftables scripts. Pure. One table of
  * the stack's own (two stacks never touch each other's), with a set per
- * family whose elements expire by themselves, and one chain that drops
- * packets from those addresses to the mail ports only (never SSH: an admin
- * who mistypes a password must still reach the machine).
+ * family whose elements expire by themselves (IPv6: whole /64s), and chains
+ * that drop packets from those addresses to the mail ports, and the replies
+ * to them (logins already queued when the ban came are still answered by the
+ * daemons: the answers must not reach the guesser). Mail ports only, never
+ * SSH: an admin who mistypes a password must still reach the machine.
  */
 
 /** nft identifiers: letters, digits and "_". */
 export const tableName = (project: string) => `mailctl_${project.replace(/[^A-Za-z0-9]/g, '_')}`;
 
-/** Make (or remake, empty) the table. Bans are added after with `addBans`. */
-export function renderTable(project: string, ports: readonly number[]): string {
+/**
+ * Make (or remake) the table with the bans in force, in one nft transaction:
+ * a restarted guard never leaves a moment without them.
+ */
+export function renderTable(project: string, ports: readonly number[], bans: readonly { address: string; seconds: number }[] = []): string {
   const table = tableName(project);
   const dports = [...new Set(ports)].sort((a, b) => a - b).join(', ');
   return [
@@ -18,15 +23,20 @@ export function renderTable(project: string, ports: readonly number[]): string {
     `delete table inet ${table}`,
     `table inet ${table} {`,
     '  set banned4 { type ipv4_addr; flags timeout; }',
-    '  set banned6 { type ipv6_addr; flags timeout; }',
+    '  set banned6 { type ipv6_addr; flags interval, timeout; }',
     '  chain input {',
     '    type filter hook input priority filter - 10; policy accept;',
     `    ip saddr @banned4 tcp dport { ${dports} } drop`,
     `    ip6 saddr @banned6 tcp dport { ${dports} } drop`,
     '  }',
+    '  chain output {',
+    '    type filter hook output priority filter - 10; policy accept;',
+    `    ip daddr @banned4 tcp sport { ${dports} } drop`,
+    `    ip6 daddr @banned6 tcp sport { ${dports} } drop`,
+    '  }',
     '}',
     '',
-  ].join('\n');
+  ].join('\n') + addBans(project, bans);
 }
 
 const setOf = (ip: string) => (ip.includes(':') ? 'banned6' : 'banned4');

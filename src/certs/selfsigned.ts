@@ -42,6 +42,20 @@ interface Issue {
   ca: boolean;
   issuer?: { certPem: string; keyPem: string };
   dnsNames?: string[];
+  /** For a CA: the only DNS names (and their subdomains) it may certify. */
+  permittedNames?: string[];
+}
+
+/** How long the local CA lives: clients are told to trust it, so not for years. */
+export const CA_DAYS = 825;
+const SERVER_DAYS = 397;
+
+/** The nameConstraints extension (RFC 5280 4.2.1.10), DER: permitted dNSName subtrees. */
+function nameConstraints(names: readonly string[]): object {
+  const { asn1 } = forge;
+  const subtree = (name: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, name)]);
+  const value = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, names.map(subtree))]);
+  return { id: '2.5.29.30', critical: true, value: asn1.toDer(value).getBytes() };
 }
 
 /** Pure apart from the clock and randomness: a certificate as PEM. */
@@ -63,6 +77,7 @@ export function issueCertificate(req: Issue): string {
       : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ];
+  if (req.ca && req.permittedNames?.length) extensions.push(nameConstraints(req.permittedNames));
   if (!req.ca) {
     extensions.push({ name: 'extKeyUsage', serverAuth: true });
     extensions.push({ name: 'subjectAltName', altNames: (req.dnsNames ?? [req.subjectCN]).map((value) => ({ type: 2, value })) });
@@ -88,8 +103,16 @@ export function isUsable(certPem: string, caPem: string, hostname: string): bool
   }
 }
 
+/**
+ * The names the local CA may certify: the server's name and the mail domain,
+ * each with its subdomains (mail.example.com is under example.com).
+ */
+export function caScope(hostname: string, domain: string): string[] {
+  return [...new Set([domain, hostname])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
+}
+
 /** Make (or reuse) the local CA and a server certificate for `hostname` in `dir`. */
-export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false): LocalCa {
+export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname): LocalCa {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caCertPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
@@ -97,14 +120,16 @@ export function ensureLocalCa(dir: string, project: string, hostname: string, fo
   const keyPath = join(dir, 'server.key');
   if (!existsSync(caCertPath) || !existsSync(caKeyPath)) {
     const keyPem = newKeyPem();
-    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: 3650, ca: true });
+    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: CA_DAYS, ca: true, permittedNames: caScope(hostname, domain) });
     writeAtomic(caKeyPath, keyPem, 0o600);
     writeAtomic(caCertPath, certPem, 0o644);
   }
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
   if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
     const keyPem = newKeyPem();
-    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: 397, ca: false, issuer: ca, dnsNames: [hostname] });
+    // Never beyond the CA's own end.
+    const caLeft = Math.floor((Date.parse(new X509Certificate(ca.certPem).validTo) - Date.now()) / DAY);
+    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: Math.max(1, Math.min(SERVER_DAYS, caLeft)), ca: false, issuer: ca, dnsNames: [hostname] });
     writeAtomic(keyPath, keyPem, 0o600);
     writeAtomic(certPath, certPem, 0o644);
   }

@@ -27,7 +27,7 @@ export function manualCertDir(config: Config): string {
 export function startingCertificate(config: Config, forceNew = false): StartingCertificate {
   switch (config.certMode) {
     case 'selfsigned': {
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew);
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain);
       return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false };
     }
     case 'manual': {
@@ -44,7 +44,7 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
     case 'acme': {
       // chasquid refuses to start without a certificate: until certbot has the
       // real one, the services start on one from the local CA.
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname);
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain);
       return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true };
     }
   }

@@ -83,6 +83,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       Memory: spec.limits.memoryBytes,
       MemorySwap: spec.limits.memoryBytes,
       PidsLimit: spec.limits.pids,
+      ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' } } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,

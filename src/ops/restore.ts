@@ -4,7 +4,8 @@
  * touched, so a damaged file changes nothing. A stack that already has users
  * or mail is only replaced when asked (--force).
  */
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -74,11 +75,49 @@ export async function readBackup(file: string): Promise<BackupContents> {
  * The backup's .env, written where the configuration is read from when there
  * is none yet (a new host). Never replaces an existing .env. Returns the path written.
  */
-export function restoreEnvFile(contents: BackupContents, config: Config): string | undefined {
+/**
+ * Settings that choose what code runs or whom the stack trusts: a backup is
+ * data, and does not get to pick them unless told (`restore --trust-backup`).
+ */
+export const TRUST_KEYS = [
+  'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET',
+  'ACME_SERVER', 'ACME_CA_BUNDLE', 'MAIL_DNS', 'MAIL_TRUSTED_NETWORKS', 'MAIL_BAN',
+] as const;
+
+export interface EnvRestore {
+  /** Where the backup's .env was written (the site had none). */
+  written?: string;
+  /** Security-relevant settings of the backup left out. */
+  withheld: { key: string; value: string }[];
+  /** Where the site's own .env (kept) and the backup's differ. */
+  differences: { key: string; here?: string; backup?: string }[];
+}
+
+/** Pure: the backup's .env without the settings it may not choose. */
+export function withoutTrustKeys(env: string): { content: string; withheld: { key: string; value: string }[] } {
+  const values = parseDotenv(env);
+  const withheld = TRUST_KEYS.filter((k) => values[k] !== undefined).map((key) => ({ key, value: values[key] }));
+  const keep = (line: string) => !TRUST_KEYS.some((k) => new RegExp(`^\\s*(export\\s+)?${k}\\s*=`).test(line));
+  return { content: env.split('\n').filter(keep).join('\n'), withheld };
+}
+
+/**
+ * A new host has no .env: the backup's becomes it, less the security-relevant
+ * settings unless `trust`. A site that has one keeps it; what differs is said.
+ */
+export function restoreEnvFile(contents: BackupContents, config: Config, trust = false): EnvRestore {
   const env = contents.site.get('.env');
-  if (!env || existsSync(config.envFile)) return undefined;
-  writeAtomic(config.envFile, env.content, 0o600);
-  return config.envFile;
+  if (!env) return { withheld: [], differences: [] };
+  const backup = env.content.toString();
+  if (existsSync(config.envFile)) {
+    const here = parseDotenv(readFileSync(config.envFile));
+    const theirs = parseDotenv(backup);
+    const keys = [...new Set([...Object.keys(here), ...Object.keys(theirs)])].sort();
+    return { withheld: [], differences: keys.filter((k) => here[k] !== theirs[k]).map((key) => ({ key, here: here[key], backup: theirs[key] })) };
+  }
+  const { content, withheld } = trust ? { content: backup, withheld: [] } : withoutTrustKeys(backup);
+  writeAtomic(config.envFile, content, 0o600);
+  return { written: config.envFile, withheld, differences: [] };
 }
 
 export interface RestoreResult {

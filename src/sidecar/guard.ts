@@ -32,17 +32,27 @@ function nft(script: string): Promise<void> {
   });
 }
 
-/** Follows one json-file log from its end; a rotated or truncated file is read again from its start. */
+/**
+ * Follows one json-file log: from where the last guard left it (failures
+ * while it was down still count), else from its end; a rotated or truncated
+ * file is read again from its start.
+ */
 class LogFollower {
   private offset = -1;
   private inode = -1;
   private rest = '';
-  constructor(readonly service: string, readonly path: string) {}
+  constructor(readonly service: string, readonly path: string, saved?: { inode: number; offset: number }) {
+    if (saved) ({ inode: this.inode, offset: this.offset } = saved);
+  }
+
+  get position(): { inode: number; offset: number } {
+    return { inode: this.inode, offset: this.offset - Buffer.byteLength(this.rest) };
+  }
 
   lines(): { text: string; at: number }[] {
     let st;
     try { st = statSync(this.path); } catch { return []; }
-    if (this.offset < 0) { this.offset = st.size; this.inode = st.ino; return []; }
+    if (this.offset < 0 || this.inode < 0) { this.offset = st.size; this.inode = st.ino; return []; }
     if (st.ino !== this.inode || st.size < this.offset) { this.offset = 0; this.inode = st.ino; this.rest = ''; }
     if (st.size === this.offset) return [];
     const fd = openSync(this.path, 'r');
@@ -79,25 +89,28 @@ async function serve(): Promise<void> {
     banSeconds: Number(process.env.GUARD_BAN_TIME ?? 3600),
   };
   const trusted = (process.env.GUARD_TRUSTED ?? '').split(',').filter(Boolean);
+  let data: (BanBookData & { logs?: Record<string, { path: string; inode: number; offset: number }> }) | undefined;
+  if (existsSync(STATE)) {
+    try { data = JSON.parse(readFileSync(STATE, 'utf8')); } catch { console.log(`ignoring an unreadable ${STATE}`); }
+  }
   const logs = (process.env.GUARD_LOGS ?? '').split(/\s+/).filter(Boolean).map((item) => {
     const [service, path] = item.split('=', 2);
-    return new LogFollower(service, path);
+    const saved = data?.logs?.[service];
+    // The same file as before (a recreated container has another): go on where it was left.
+    return new LogFollower(service, path, saved?.path === path ? saved : undefined);
   });
   if (!project || !ports.length || !logs.length) throw new Error('MAILCTL_PROJECT, GUARD_PORTS and GUARD_LOGS are needed');
 
-  let data: BanBookData | undefined;
-  if (existsSync(STATE)) {
-    try { data = JSON.parse(readFileSync(STATE, 'utf8')) as BanBookData; } catch { console.log(`ignoring an unreadable ${STATE}`); }
-  }
   const book = new BanBook(policy, trustedCheck(trusted), data);
   const save = () => {
-    writeFileSync(`${STATE}.tmp`, JSON.stringify(book.toJSON(Date.now())), { mode: 0o600 });
+    const positions = Object.fromEntries(logs.map((l) => [l.service, { path: l.path, ...l.position }]));
+    writeFileSync(`${STATE}.tmp`, JSON.stringify({ ...book.toJSON(Date.now()), logs: positions }), { mode: 0o600 });
     renameSync(`${STATE}.tmp`, STATE);
   };
-  await nft(renderTable(project, ports));
   const now = Date.now();
   const kept = book.list(now);
-  if (kept.length) await nft(addBans(project, kept.map((b) => ({ address: b.address, seconds: (b.until - now) / 1000 }))));
+  // The table and the bans in force in one transaction: no moment without them.
+  await nft(renderTable(project, ports, kept.map((b) => ({ address: b.address, seconds: (b.until - now) / 1000 }))));
   save();
   console.log(`guarding ports ${ports.join(' ')}: ${policy.failures} failed logins in ${policy.windowSeconds}s ban an address for ${policy.banSeconds}s (${kept.length} bans in force)`);
 
@@ -109,10 +122,12 @@ async function serve(): Promise<void> {
     console.log(`banned ${b.address} for ${Math.round(seconds)}s (ban ${b.count} this week): ${b.reason}`);
   };
   let busy = false;
+  let saved = Date.now();
   const tick = async () => {
     if (busy) return;
     busy = true;
     try {
+      if (Date.now() - saved > 10_000) { save(); saved = Date.now(); }
       // dovecot first: its hash of an SMTP login is logged before chasquid's failure line.
       for (const log of [...logs].sort((a) => (a.service === 'dovecot' ? -1 : 1))) {
         for (const { text, at } of log.lines()) {
@@ -122,6 +137,7 @@ async function serve(): Promise<void> {
             if (!ip) continue;
             const b = book.failure({ ...f, ip }, Date.now());
             if (b) await ban(b);
+            else save();
           }
         }
       }
@@ -140,30 +156,35 @@ async function serve(): Promise<void> {
     if (req.method === 'GET' && url.pathname === '/health') return send(200, { ok: true });
     if (req.method === 'GET' && url.pathname === '/bans') return send(200, book.list(Date.now()));
     if (req.method === 'POST' && url.pathname === '/unban') {
-      const ip = canonicalIp(url.searchParams.get('address') ?? '');
+      const ip = canonicalIp((url.searchParams.get('address') ?? '').replace(/\/64$/, ''));
       if (!ip) return send(400, { message: 'not an IP address' });
       const lifted = book.unban(ip);
       if (!lifted || lifted.until <= Date.now()) return send(404, { message: `${ip} is not banned` });
-      nft(removeBan(project, ip)).catch((err) => console.log(`error: ${(err as Error).message}`)).finally(() => {
+      nft(removeBan(project, lifted.address)).catch((err) => console.log(`error: ${(err as Error).message}`)).finally(() => {
         save();
-        console.log(`unbanned ${ip}`);
+        console.log(`unbanned ${lifted.address}`);
         send(200, lifted);
       });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/teardown') {
+      // `mailctl down`: nothing of the stack stays in the host's firewall (the bans stay in the file).
+      nft(dropTable(project)).catch(() => {}).finally(() => send(200, { ok: true }));
       return;
     }
     send(404, { message: 'no such request' });
   });
   server.listen(CONTROL);
 
-  const stop = async () => {
+  // A restart keeps the table and its bans (the next guard remakes both at once); `down` drops it (/teardown).
+  const stop = () => {
     clearInterval(timer);
     server.close();
-    // Nothing of the stack stays in the host's firewall once it stops; the bans are kept in the file.
-    await nft(dropTable(project)).catch(() => {});
+    save();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 function client(method: string, path: string): Promise<{ status: number; body: string }> {
@@ -183,9 +204,10 @@ async function main(): Promise<void> {
   if (!command) return serve();
   const r = command === 'bans' ? await client('GET', '/bans')
     : command === 'unban' ? await client('POST', `/unban?address=${encodeURIComponent(arg ?? '')}`)
+    : command === 'teardown' ? await client('POST', '/teardown')
     : command === 'health' ? await client('GET', '/health')
     : undefined;
-  if (!r) { console.error('usage: guard [bans | unban ADDRESS | health]'); process.exit(2); }
+  if (!r) { console.error('usage: guard [bans | unban ADDRESS | teardown | health]'); process.exit(2); }
   process.stdout.write(`${r.body}\n`);
   process.exit(r.status === 200 ? 0 : r.status === 404 ? 4 : r.status === 400 ? 2 : 1);
 }

@@ -23,6 +23,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     logs: short(spec.logs),
     privileges: short(spec.privileges),
     limits: short(spec.limits),
+    ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
 }

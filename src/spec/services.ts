@@ -134,6 +134,7 @@ export function clamavSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec {
   return {
     ...base(config, 'dockerproxy', inputs.images.dockerproxy),
+    readOnlyRoot: true,
     env: { MAILCTL_PROJECT: config.project, PROXY_SOCKET },
     mounts: [
       { bind: inputs.dockerSocket ?? '/var/run/docker.sock', target: '/var/run/docker.sock' },
@@ -207,6 +208,7 @@ export function guardSpec(config: Config, image: string | undefined, logs: MailL
   return {
     ...base(config, 'guard', image),
     hostNetwork: true,
+    readOnlyRoot: true,
     dns: [],
     env: {
       MAILCTL_PROJECT: config.project,

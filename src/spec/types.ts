@@ -58,6 +58,12 @@ export interface ServiceSpec {
   hostNetwork?: boolean;
   /** The only capabilities the container keeps (all others dropped), and whether it may gain privileges (spec/limits.ts). */
   privileges: { capabilities: string[]; noNewPrivileges: boolean };
+  /**
+   * A read-only root filesystem, with a small tmpfs on /run: for what needs no
+   * files put in at create (those go in by `docker cp` semantics, which a
+   * read-only root refuses) and writes only to its volumes.
+   */
+  readOnlyRoot?: boolean;
   /** Memory (no swap beyond it) and process limits. */
   limits: { memoryBytes: number; pids: number };
   health: HealthSpec;

@@ -6,6 +6,7 @@ import { LABEL } from '../labels.js';
 import { networkName } from '../layout.js';
 import type { Progress } from '../progress.js';
 import { byStopOrder } from './running.js';
+import { teardownFirewall } from '../abuse/bans.js';
 
 export interface DownResult {
   containers: string[];
@@ -16,6 +17,9 @@ export interface DownResult {
 export async function down(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
   const result: DownResult = { containers: [], volumes: [] };
   const observed = (await observeProject(docker, config.project)).sort(byStopOrder);
+  if (observed.some((c) => c.service === 'guard') && (await teardownFirewall(docker, config))) {
+    progress.step(`removed ${config.project}'s bans from the host's firewall (they are kept for the next up)`);
+  }
   for (const container of observed) {
     progress.step(`removing ${container.name}`);
     await removeContainer(docker, container.id);

@@ -173,7 +173,7 @@ test.serial(`the daily sending limit: ${SEND_LIMIT} messages, then a temporary r
   }
   const over = await submit(b, bulk, bulk);
   t.is(over.code, 451, show(over));
-  t.regex(over.reply, /sent 12 messages today, the daily limit/);
+  t.regex(over.reply, /has sent 12 of 12 messages today/);
   t.is((await submit(b, `alice@${DOMAIN}`, `alice@${DOMAIN}`)).code, 250, 'other accounts are not affected');
 });
 
@@ -235,14 +235,41 @@ test.serial('twenty tries of one wrong password (a phone with an old one) ban no
   t.is((await cli(['unban', a.v4])).code, 0);
 });
 
-test.serial('IPv6: guesses over IPv6 ban that address, shown as such; down leaves nothing in the host firewall', async (t) => {
+test.serial('a burst of parallel guesses gets few answers: replies to a banned address are dropped too (found by a break-it session)', async (t) => {
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => a.exec(['curl', '-sS', '-k', '--max-time', '20',
+    `imaps://${a.hostV4}:${IMAPS}/`, '-u', `bob@${DOMAIN}:burst-${i}`, '-X', 'NOOP'])));
+  const answered = results.filter((r) => r.code === 67).length;
+  t.log(`40 parallel wrong passwords: ${answered} answered "no", ${results.filter((r) => r.code === 28).length} never answered`);
+  t.true(answered < 20, `the guesser learns about few of them (${answered})`);
+  t.true((await bans()).some((x) => x.address === a.v4));
+  t.is((await cli(['unban', a.v4])).code, 0);
+});
+
+test.serial('a restarted guard keeps its bans and its counts (found by a break-it session)', async (t) => {
+  await Promise.all([1, 2, 3].map((i) => imapLogin(a, `restart-${i}`)));
+  await sleep(1500);
+  await docker.getContainer(`${PROJECT}-guard`).restart({ t: 10 });
+  await Promise.all([4, 5].map((i) => imapLogin(a, `restart-${i}`)));
+  let listed: Awaited<ReturnType<typeof bans>> = [];
+  for (let i = 0; i < 30 && !listed.some((x) => x.address === a.v4); i++) {
+    await sleep(500);
+    listed = await bans().catch(() => []);
+  }
+  t.true(listed.some((x) => x.address === a.v4), 'three before the restart and two after make five');
+  await docker.getContainer(`${PROJECT}-guard`).restart({ t: 10 });
+  t.false(await reaches(a, IMAPS), 'still dropped right after another restart');
+  t.is((await cli(['unban', a.v4])).code, 0);
+});
+
+test.serial('IPv6: guesses over IPv6 ban the /64, shown as such; down leaves nothing in the host firewall', async (t) => {
   await Promise.all([1, 2, 3, 4, 5].map((i) => imapLogin(a, `v6-guess-${i}`, a.hostV6)));
+  const prefix = `${a.v6.replace(/::2$/, '::')}/64`;
   let banned = false;
   for (let i = 0; i < 20 && !banned; i++) {
-    banned = (await bans()).some((x) => x.address === a.v6);
+    banned = (await bans()).some((x) => x.address === prefix);
     if (!banned) await sleep(500);
   }
-  t.true(banned, 'A\'s IPv6 address is banned');
+  t.true(banned, `A's IPv6 /64 (${prefix}) is banned`);
   t.false(await reaches(a, IMAPS, a.hostV6));
   t.true(await reaches(a, IMAPS, a.hostV4), 'its IPv4 address is another client');
   const guard = await docker.getContainer(`${PROJECT}-guard`).inspect();

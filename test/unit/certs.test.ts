@@ -1,10 +1,11 @@
 import test from 'ava';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarizeCertificate } from '../../src/certs/install.js';
-import { ensureLocalCa, isUsable } from '../../src/certs/selfsigned.js';
+import { caScope, ensureLocalCa, issueCertificate, isUsable } from '../../src/certs/selfsigned.js';
 
 test('local CA: a server certificate for the hostname, chaining to ca.crt; keys 0600', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mailctl-ca-'));
@@ -31,4 +32,25 @@ test('local CA: reused across runs; a new hostname gets a new server certificate
   t.not(renamed.server.certPem, first.server.certPem);
   t.is(new X509Certificate(renamed.server.certPem).checkHost('mx.example.test'), 'mx.example.test');
   t.is(readFileSync(renamed.caCertPath, 'utf8'), readFileSync(first.caCertPath, 'utf8'));
+});
+
+test('local CA: name-constrained to the stack\'s names, 825 days; a certificate for another name does not verify (openssl)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-ca-'));
+  ensureLocalCa(dir, 'p', 'mail.example.com', false, 'example.com');
+  const ca = new X509Certificate(readFileSync(join(dir, 'ca.crt')));
+  const days = (Date.parse(ca.validTo) - Date.now()) / 86400_000;
+  t.true(days > 820 && days <= 825, `${days} days`);
+  const text = spawnSync('openssl', ['x509', '-in', join(dir, 'ca.crt'), '-noout', '-ext', 'nameConstraints'], { encoding: 'utf8' }).stdout;
+  t.regex(text, /Name Constraints: critical\n\s+Permitted:\n\s+DNS:example\.com\n/);
+  t.deepEqual(caScope('mail.example.com', 'example.com'), ['example.com']);
+  t.deepEqual(caScope('mx.hoster.net', 'example.com'), ['example.com', 'mx.hoster.net']);
+  const ok = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'server.crt')], { encoding: 'utf8' });
+  t.is(ok.status, 0, ok.stdout + ok.stderr);
+  // Had the CA key leaked, a certificate it signs for another name would still be refused.
+  const caPair = { certPem: readFileSync(join(dir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'ca.key'), 'utf8') };
+  const foreign = issueCertificate({ subjectCN: 'bank.example', keyPem: caPair.keyPem, days: 30, ca: false, issuer: caPair, dnsNames: ['bank.example'] });
+  writeFileSync(join(dir, 'foreign.crt'), foreign);
+  const bad = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'foreign.crt')], { encoding: 'utf8' });
+  t.not(bad.status, 0);
+  t.regex(bad.stdout + bad.stderr, /permitted subtree violation/);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { FailureReader, parseJsonLogEntry, type Failure } from '../../src/abuse/auth-log.js';
-import { BanBook } from '../../src/abuse/ban-book.js';
+import { BanBook, banSubject } from '../../src/abuse/ban-book.js';
 import { canonicalIp, inNetwork } from '../../src/abuse/ip.js';
 import { addBans, dropTable, removeBan, renderTable, tableName } from '../../src/abuse/nft.js';
 import { configFrom } from '../helpers/config.js';
@@ -31,6 +31,14 @@ test('chasquid: a 535 joined with its user line (either order) borrows dovecot\'
   const v6 = new FailureReader();
   v6.chasquid('2026-11-27 18:03:03.175173 [fd00:c9::2]:41000 auth failed for bob@example.test', 1);
   t.deepEqual(v6.chasquid('_ conn.go:320 SMTP.Conn [fd00:c9::2]:41000: error: AUTH failed: 535  5.7.8 Incorrect', 2), [{ ip: 'fd00:c9::2', user: 'bob@example.test', service: 'smtp', at: 2 }], 'no hash found: it counts on its own');
+});
+
+test('a long name, shortened by dovecot in its log, still pairs with chasquid\'s line (found by a break-it session)', (t) => {
+  const r = new FailureReader();
+  const long = 'aaaaaaaaaa.bbbbbbbbbb.cccccccccc.dddddddddd.eeeeeeeeee.ffffffffff.gggg@example.test';
+  r.dovecot('Nov 27 18:41:14 auth(aaaaaaaaaa.bbbbbbbbbb.cccccccccc.dddddddddd.eeeeeeeeee.ffffff...,sasl:plain): Info: passwd-file: Password mismatch (SHA1 of given password: 11f6ad)', 1);
+  r.chasquid(`2026-11-27 18:41:16.1 198.18.1.2:5 auth failed for ${long}`, 2);
+  t.deepEqual(r.chasquid('_ conn.go:320 SMTP.Conn 198.18.1.2:5: error: AUTH failed: 535  5.7.8 Incorrect', 2), [{ ip: '198.18.1.2', user: long, fingerprint: '11f6ad', service: 'smtp', at: 2 }]);
 });
 
 test('a user name cannot frame another address or pass for another kind of line', (t) => {
@@ -95,6 +103,26 @@ test('repeat offenders are banned twice as long each time, up to a week; unban s
   t.is(again.unban('192.0.2.9'), undefined);
 });
 
+test('IPv6: a /64 is one subject, counted and banned as one (found by a break-it session)', (t) => {
+  t.is(banSubject('fd00:d3::11'), 'fd00:d3::/64');
+  t.is(banSubject('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  t.is(banSubject('192.0.2.9'), '192.0.2.9');
+  const book = new BanBook(policy, () => false);
+  for (let i = 1; i <= 4; i++) t.is(book.failure(f(`fd00:d3::1${i}`, `h${i}`, i), i), undefined);
+  const ban = book.failure(f('fd00:d3::15', 'h5', 5), 5)!;
+  t.is(ban.address, 'fd00:d3::/64');
+  t.true(book.banned('fd00:d3::99', 6));
+  t.false(book.banned('fd00:d4::1', 6));
+  t.truthy(book.unban('fd00:d3::abcd'), 'any address of the /64 lifts it');
+});
+
+test('counts survive a restart of the guard (found by a break-it session)', (t) => {
+  const book = new BanBook(policy, () => false);
+  for (let i = 1; i <= 4; i++) book.failure(f('192.0.2.9', `h${i}`, i * 1000), i * 1000);
+  const again = new BanBook(policy, () => false, JSON.parse(JSON.stringify(book.toJSON(5000))));
+  t.truthy(again.failure(f('192.0.2.9', 'h5', 5000), 5000), 'the fifth after the restart bans');
+});
+
 test('addresses: one spelling, and network membership for both families', (t) => {
   t.is(canonicalIp('FD00:00c9:0::2'), 'fd00:c9::2');
   t.is(canonicalIp('198.018.1.2'), '198.18.1.2');
@@ -114,6 +142,9 @@ test('nftables: a table of the stack\'s own, sets that expire, drops on the mail
   const table = renderTable('p', [993, 25, 587, 25]);
   t.regex(table, /^table inet mailctl_p\ndelete table inet mailctl_p\n/, 'made fresh, whether or not it was there');
   t.regex(table, /set banned4 \{ type ipv4_addr; flags timeout; \}/);
+  t.regex(table, /set banned6 \{ type ipv6_addr; flags interval, timeout; \}/, 'IPv6 bans are /64s');
+  t.regex(table, /ip daddr @banned4 tcp sport \{ 25, 587, 993 \} drop/, 'answers to a banned address are dropped too (found by a break-it session)');
+  t.regex(renderTable('p', [25], [{ address: 'fd00:1::/64', seconds: 60 }]), /\}\nadd element inet mailctl_p banned6 \{ fd00:1::\/64 timeout 60s \}\n$/, 'the bans in force go in with the table, in one transaction');
   t.regex(table, /ip saddr @banned4 tcp dport \{ 25, 587, 993 \} drop/);
   t.regex(table, /ip6 saddr @banned6 tcp dport \{ 25, 587, 993 \} drop/);
   t.notRegex(table, /\b22\b/);

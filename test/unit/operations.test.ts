@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreEnvFile } from '../../src/ops/restore.js';
+import { restoreEnvFile, withoutTrustKeys } from '../../src/ops/restore.js';
 import { doctor } from '../../src/doctor/run.js';
 import { greet, GREETINGS } from '../../src/doctor/greeting.js';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -126,12 +126,29 @@ test('restore: the backup\'s .env is written only where there is none', (t) => {
   };
   const fresh = configFrom();
   const config = { ...fresh, envFile: join(dir, '.env'), siteDir: dir };
-  t.is(restoreEnvFile(contents, config), join(dir, '.env'));
+  t.is(restoreEnvFile(contents, config).written, join(dir, '.env'));
   t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=example.com\n');
   t.is(statSync(join(dir, '.env')).mode & 0o777, 0o600);
   writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=mine.example\n');
-  t.is(restoreEnvFile(contents, config), undefined);
+  const kept = restoreEnvFile(contents, config);
+  t.is(kept.written, undefined);
   t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=mine.example\n', 'an existing .env is never replaced');
+  t.deepEqual(kept.differences, [{ key: 'MAIL_DOMAIN', here: 'mine.example', backup: 'example.com' }]);
+});
+
+test('restore: a backup does not choose the base image, the ACME server or the resolvers unless trusted', (t) => {
+  const env = '# site\nMAIL_DOMAIN=example.com\nMAILCTL_BASE_IMAGE=evil/base:latest\nexport ACME_SERVER=https://acme.evil.example/dir\nMAIL_DNS=203.0.113.53\nMAIL_BIND=0.0.0.0\n';
+  const { content, withheld } = withoutTrustKeys(env);
+  t.is(content, '# site\nMAIL_DOMAIN=example.com\nMAIL_BIND=0.0.0.0\n');
+  t.deepEqual(withheld.map((w) => w.key), ['MAILCTL_BASE_IMAGE', 'ACME_SERVER', 'MAIL_DNS']);
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-restore-'));
+  const contents = { site: new Map([['.env', { content: Buffer.from(env), mode: 0o600 }]]) } as unknown as Parameters<typeof restoreEnvFile>[0];
+  const config = { ...configFrom(), envFile: join(dir, '.env'), siteDir: dir };
+  t.deepEqual(restoreEnvFile(contents, config).withheld.map((w) => w.key), ['MAILCTL_BASE_IMAGE', 'ACME_SERVER', 'MAIL_DNS']);
+  t.notRegex(readFileSync(join(dir, '.env'), 'utf8'), /evil/);
+  const trusted = { ...config, envFile: join(mkdtempSync(join(tmpdir(), 'mailctl-restore-')), '.env') };
+  restoreEnvFile(contents, trusted, true);
+  t.regex(readFileSync(trusted.envFile, 'utf8'), /MAILCTL_BASE_IMAGE=evil/, '--trust-backup adopts them');
 });
 
 test('doctor without an engine: that check fails with the fix, and the DNS checks still run', async (t) => {

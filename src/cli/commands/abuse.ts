@@ -23,11 +23,11 @@ export function register(program: Command, context: CliContext): void {
   program
     .command('unban')
     .description('lift the ban of a client address')
-    .argument('<address>', 'the IPv4 or IPv6 address, as `mailctl bans` lists it')
+    .argument('<address>', 'the IPv4 address or IPv6 /64 as `mailctl bans` lists it (or any address in that /64)')
     .option('--json', 'print the lifted ban as JSON')
     .action(async (address: string, opts: { json?: boolean }, command: Command) => {
       const config = configFor(command, context);
-      if (!canonicalIp(address)) throw new UsageError(`"${address}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
+      if (!canonicalIp(address.trim().replace(/\/64$/, ''))) throw new UsageError(`"${address}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
       const lifted = await unban(await connectEngine(), config, address);
       if (opts.json) return printJson(context, lifted);
       context.stdout.write(`unbanned ${lifted.address} (was: ${lifted.reason})\n`);

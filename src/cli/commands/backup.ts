@@ -27,20 +27,28 @@ export function register(program: Command, context: CliContext): void {
     .description('bring a backup back into this stack (same or another project name), then start it')
     .argument('<file>', 'an archive made by `mailctl backup`')
     .option('--force', 'replace the data of a stack that already has users or mail')
+    .option('--trust-backup', "on a new host, also adopt the backup's security-relevant settings (base image, mirror, ACME server, resolvers, trusted networks, bans)")
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { force?: boolean; json?: boolean }, command: Command) => {
+    .action(async (file: string, opts: { force?: boolean; json?: boolean; trustBackup?: boolean }, command: Command) => {
       const started = Date.now();
       const path = resolve(context.cwd, file);
       const contents = await readBackup(path);
       let config = configFor(command, context);
-      // A new host has no .env yet: the backup's configuration becomes it.
-      const envWritten = restoreEnvFile(contents, config);
+      // A new host has no .env yet: the backup's configuration becomes it (less what it may not choose).
+      const env = restoreEnvFile(contents, config, opts.trustBackup ?? false);
+      const envWritten = env.written;
       if (envWritten) config = configFor(command, context);
       const progress = createProgress(context.stderr, opts.json);
       if (envWritten) progress.step(`wrote ${envWritten} from the backup`);
+      for (const w of env.withheld) {
+        context.stderr.write(`mailctl: not adopted from the backup: ${w.key}=${w.value} (security-relevant; check it, then add it to .env or restore with --trust-backup)\n`);
+      }
+      for (const d of env.differences) {
+        context.stderr.write(`mailctl: note: the backup has ${d.key}=${d.backup ?? '(unset)'}; this site's .env, which is kept, has ${d.here ?? '(unset)'}\n`);
+      }
       // The whole archive is read (and checked) first: that is part of the time a restore takes.
       const result = { ...(await restore(await connectEngine(), config, path, contents, opts, progress)), seconds: (Date.now() - started) / 1000 };
-      if (opts.json) return printJson(context, { ...result, envWritten });
+      if (opts.json) return printJson(context, { ...result, envWritten, withheld: env.withheld, differences: env.differences });
       context.stdout.write(`restored ${result.fromProject} into ${result.project}: ${result.files} files, ${result.messages} messages ` +
         `in ${result.mailboxes.length} mailboxes, in ${result.seconds.toFixed(1)} s\n`);
     });
