@@ -21,6 +21,8 @@
  *   loop sends mail (every accepted message must be delivered).
  * - abuse (bench/abuse.ts): the sender check per message, the guard's memory,
  *   the seconds from the failed login that reaches the limit to the ban.
+ * - footprint (bench/footprint.ts): every container's idle memory and
+ *   processes against its limits.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { renderDovecotConf } from '../src/render/dovecot.js';
 import { loadConfig } from '../src/config.js';
 import { ensureLocalCa } from '../src/certs/selfsigned.js';
 import { measureAbuse } from './abuse.js';
+import { measureFootprint } from './footprint.js';
 import { docker, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../test/helpers/e2e.js';
 
 /** The CLI as users run it: the compiled bin (make bench builds it first). */
@@ -219,6 +222,7 @@ async function main(): Promise<void> {
   await docker.getContainer(BASELINE).remove({ force: true });
 
   await measureAbuse(PROJECT, GATEWAY, 993, USER, add);
+  await measureFootprint(mailctl, add);
 
   // Backup and restore of what the throughput runs left in the mailbox.
   const archive = join(mkdtempSync(join(tmpdir(), 'mailctl-bench-')), 'backup.tar.gz');
