@@ -36,7 +36,7 @@ import { measureFootprint } from './footprint.js';
 import { docker, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../test/helpers/e2e.js';
 
 /** The CLI as users run it: the compiled bin (make bench builds it first). */
-const mailctl = (cwd: string, args: string[], stdin?: string) => run(process.execPath, [join(ROOT, 'bin/mailctl.js'), ...args], { cwd, stdin });
+const mailctl = (cwd: string, args: string[], stdin?: string) => run(process.execPath, ['--', join(ROOT, 'bin/mailctl.js'), ...args], { cwd, stdin });
 
 const N = Number(process.env.BENCH_MESSAGES ?? 2000);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 16);

@@ -3,13 +3,13 @@
  * --env-file) with real environment variables on top, checked all at once,
  * frozen, and passed down. Nothing else in mailctl reads process.env.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
 import { UsageError } from './errors.js';
-import { subnetProblem, unknownKeyProblems } from './config-check.js';
+import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './config-check.js';
 import type { ImageName } from './images.js';
 import { parseLimits, type Limits } from './spec/limits.js';
 import { IMAGES_DIR } from './paths.js';
@@ -126,14 +126,32 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (options.envFile !== undefined && !exists) {
     throw new UsageError(`env file ${envFile} does not exist: create it with \`mailctl init\` or fix --env-file`);
   }
+  let lineProblems: string[] = [];
   if (exists) {
     try {
-      fileValues = parseDotenv(readFileSync(envFile));
+      const st = statSync(envFile);
+      const fd = openSync(envFile, 'r');
+      let text: Buffer;
+      try {
+        const head = Buffer.alloc(Math.min(st.size, 4096));
+        readSync(fd, head, 0, head.length, 0);
+        const problem = envFileProblem(st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', st.size, head);
+        if (problem) throw new UsageError(`${envFile} ${problem}: it must be a file of KEY=value lines (\`mailctl init\` writes one)`);
+        text = readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      fileValues = parseDotenv(text);
+      lineProblems = envLineProblems(text.toString());
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
       throw new UsageError(`${envFile} ${why}: it must be a file of KEY=value lines (\`mailctl init\` writes one)`);
     }
+  } else if (lstatOrUndefined(envFile)?.isSymbolicLink()) {
+    // A link to nothing must not quietly become the sandbox.
+    throw new UsageError(`${envFile} is a link to a file that does not exist: fix the link or remove it`);
   }
   const env = options.env ?? {};
   const raw: Partial<Record<Key, string>> = { ...(exists ? {} : SANDBOX_DEFAULTS) };
@@ -141,7 +159,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const value = env[key] ?? fileValues[key];
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
   }
-  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6(), fileKeys: Object.keys(fileValues) });
+  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6(), fileKeys: Object.keys(fileValues), lineProblems });
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One spelling per address (::0 and 0:0:0:0:0:0:0:0 are ::), so a wildcard is always seen as one. */
@@ -166,9 +192,9 @@ function hostHasIPv6(): boolean {
  */
 export function buildConfig(
   raw: Partial<Record<Key, string>>,
-  where: { sandbox: boolean; envFile: string; siteDir: string; ipv6?: boolean; fileKeys?: readonly string[] },
+  where: { sandbox: boolean; envFile: string; siteDir: string; ipv6?: boolean; fileKeys?: readonly string[]; lineProblems?: readonly string[] },
 ): Config {
-  const problems: string[] = unknownKeyProblems(where.fileKeys ?? [], CONFIG_KEYS);
+  const problems: string[] = [...(where.lineProblems ?? []), ...unknownKeyProblems(where.fileKeys ?? [], CONFIG_KEYS)];
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -199,6 +225,7 @@ export function buildConfig(
   const binds = [...new Set((raw.MAIL_BIND ? raw.MAIL_BIND.split(/[\s,]+/).filter(Boolean) : defaultBinds).map(canonicalAddress))];
   for (const bind of binds) {
     if (!isIPv4(bind) && !isIPv6(bind)) problems.push(`MAIL_BIND "${bind}" is not an IP address: list addresses, e.g. ${DEFAULT_BIND} for every address (IPv4 and IPv6) or 127.0.0.1,::1 for this host only`);
+    else if (bind.includes('%')) problems.push(`MAIL_BIND "${bind}" has a zone index: a link-local address cannot serve clients beyond its link; use a global or unique-local address`);
     else if (/^::ffff:/i.test(bind)) problems.push(`MAIL_BIND "${bind}" is an IPv4-mapped IPv6 address, which the daemons cannot bind: write the IPv4 address`);
     else if (isIPv6(bind) && !hostIPv6) problems.push(`MAIL_BIND "${bind}" is IPv6, but this host has IPv6 switched off: remove it (or enable IPv6)`);
   }
@@ -226,7 +253,10 @@ export function buildConfig(
     problems.push(`ACME_EMAIL "${raw.ACME_EMAIL}" is not a mail address`);
   }
   const server = raw.ACME_SERVER ?? LETSENCRYPT;
-  if (!/^https?:\/\/\S+$/.test(server)) problems.push(`ACME_SERVER "${server}" is not an http(s) URL (e.g. ${LETSENCRYPT})`);
+  if (!/^https:\/\/\S+$/.test(server)) problems.push(`ACME_SERVER "${server}" is not an https URL (e.g. ${LETSENCRYPT}): the account key and the certificate travel over it`);
+  if (raw.MAILCTL_BASE_IMAGE && !/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(raw.MAILCTL_BASE_IMAGE)) {
+    problems.push(`MAILCTL_BASE_IMAGE "${raw.MAILCTL_BASE_IMAGE}" is not an image reference (e.g. debian:trixie-slim)`);
+  }
   const extraNames = (raw.ACME_EXTRA_NAMES ?? '').split(/[\s,]+/).filter(Boolean)
     .map((name) => attempt(() => normalizeDomain(name, 'ACME_EXTRA_NAMES')) ?? '');
 
@@ -254,7 +284,9 @@ export function buildConfig(
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
-    throw new UsageError(`configuration in ${source} has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+    const shown = problems.slice(0, MAX_PROBLEMS);
+    if (problems.length > shown.length) shown.push(`... and ${problems.length - shown.length} more`);
+    throw new UsageError(`configuration in ${source} has ${problems.length} problem(s):\n  - ${shown.join('\n  - ')}`);
   }
 
   return Object.freeze({

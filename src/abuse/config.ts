@@ -1,5 +1,12 @@
 /** The .env keys against abuse: the daily sending limit and the failed-login bans. Pure. */
 import { isIPv4, isIPv6 } from '../validate.js';
+import { toBits } from './ip.js';
+
+/** Are the bits after the prefix all zero? */
+function isNetworkAddress(address: string, bits: number): boolean {
+  const all = toBits(address);
+  return all !== undefined && !all.slice(bits).includes('1');
+}
 
 export const ABUSE_KEYS = [
   'MAIL_SEND_LIMIT', 'MAIL_BAN', 'MAIL_BAN_FAILURES', 'MAIL_BAN_WINDOW', 'MAIL_BAN_TIME', 'MAIL_TRUSTED_NETWORKS',
@@ -59,12 +66,14 @@ export function abuseConfig(raw: Partial<Record<AbuseKey, string>>, problems: st
     }
     return Number(value);
   };
-  const duration = (key: AbuseKey, fallback: number) => {
+  const duration = (key: AbuseKey, fallback: number, min: number, max: number, range: string) => {
     const value = raw[key];
     if (value === undefined) return fallback;
     const seconds = parseDuration(value);
     if (seconds === undefined) problems.push(`${key} "${value}" is not a duration: write e.g. 90s, 10m, 1h or 2d`);
-    return seconds ?? fallback;
+    else if (seconds < min || seconds > max) problems.push(`${key} "${value}" is out of range: ${range}`);
+    else return seconds;
+    return fallback;
   };
   let enabled = true;
   if (raw.MAIL_BAN !== undefined) {
@@ -75,16 +84,20 @@ export function abuseConfig(raw: Partial<Record<AbuseKey, string>>, problems: st
   const trustedNetworks: string[] = [];
   for (const item of (raw.MAIL_TRUSTED_NETWORKS ?? '').split(/[\s,]+/).filter(Boolean)) {
     const network = parseNetwork(item);
-    if (network) trustedNetworks.push(network);
-    else problems.push(`MAIL_TRUSTED_NETWORKS "${item}" is not an address or network: write e.g. 192.0.2.0/24,2001:db8::/48`);
+    const [address, bits] = (network ?? '/').split('/');
+    const wide = network && Number(bits) < (address.includes(':') ? 16 : 8);
+    if (!network) problems.push(`MAIL_TRUSTED_NETWORKS "${item}" is not an address or network: write e.g. 192.0.2.0/24,2001:db8::/48`);
+    else if (wide) problems.push(`MAIL_TRUSTED_NETWORKS "${item}" trusts a large part of the internet: to switch bans off, write MAIL_BAN=off`);
+    else if (!isNetworkAddress(address, Number(bits))) problems.push(`MAIL_TRUSTED_NETWORKS "${item}" has host bits set: write the network address`);
+    else trustedNetworks.push(network);
   }
   return Object.freeze({
     sendLimit: count('MAIL_SEND_LIMIT', ABUSE_DEFAULTS.sendLimit, 0),
     bans: Object.freeze({
       enabled,
       failures: count('MAIL_BAN_FAILURES', ABUSE_DEFAULTS.failures, 1),
-      windowSeconds: duration('MAIL_BAN_WINDOW', ABUSE_DEFAULTS.windowSeconds),
-      banSeconds: duration('MAIL_BAN_TIME', ABUSE_DEFAULTS.banSeconds),
+      windowSeconds: duration('MAIL_BAN_WINDOW', ABUSE_DEFAULTS.windowSeconds, 60, 7 * 86400, 'from 1m to 7d'),
+      banSeconds: duration('MAIL_BAN_TIME', ABUSE_DEFAULTS.banSeconds, 60, 30 * 86400, 'from 1m to 30d'),
       trustedNetworks: Object.freeze(trustedNetworks),
     }),
   });

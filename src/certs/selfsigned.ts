@@ -50,11 +50,21 @@ interface Issue {
 export const CA_DAYS = 825;
 const SERVER_DAYS = 397;
 
-/** The nameConstraints extension (RFC 5280 4.2.1.10), DER: permitted dNSName subtrees. */
+/**
+ * The nameConstraints extension (RFC 5280 4.2.1.10), DER: DNS names, mail
+ * addresses and URIs only under the stack's names; no IP address at all.
+ */
 function nameConstraints(names: readonly string[]): object {
   const { asn1 } = forge;
-  const subtree = (name: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, name)]);
-  const value = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, names.map(subtree))]);
+  const general = (tag: number, value: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, false, value)]);
+  // dNSName [2] covers subdomains; rfc822Name [1] and uniformResourceIdentifier [6] need "host" and ".host".
+  const permitted = names.flatMap((n) => [general(2, n), general(1, n), general(1, `.${n}`), general(6, n), general(6, `.${n}`)]);
+  // iPAddress [7]: address and mask, all zero: every IPv4 and every IPv6 address excluded.
+  const excluded = [general(7, '\0'.repeat(8)), general(7, '\0'.repeat(32))];
+  const value = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, permitted),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 1, true, excluded),
+  ]);
   return { id: '2.5.29.30', critical: true, value: asn1.toDer(value).getBytes() };
 }
 

@@ -79,6 +79,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       mem_limit: spec.limits.memoryBytes,
       memswap_limit: spec.limits.memoryBytes,
       pids_limit: spec.limits.pids,
+      ...(spec.init ? { init: true } : {}),
       ...(spec.readOnlyRoot ? { read_only: true, tmpfs: ['/run:rw,nosuid,nodev,noexec,size=1m'] } : {}),
       restart: 'unless-stopped',
       logging: { driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },

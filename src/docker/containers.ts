@@ -87,7 +87,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,
-      Init: false,
+      Init: spec.init ?? false,
     },
     NetworkingConfig: { EndpointsConfig: spec.hostNetwork ? { host: {} } : { [network]: { Aliases: spec.networkAliases } } },
   };

@@ -84,21 +84,34 @@ export const TRUST_KEYS = [
   'ACME_SERVER', 'ACME_CA_BUNDLE', 'MAIL_DNS', 'MAIL_TRUSTED_NETWORKS', 'MAIL_BAN',
 ] as const;
 
+export interface Withheld { key: string; value: string; why: 'security-relevant' | 'not one line' }
+
 export interface EnvRestore {
   /** Where the backup's .env was written (the site had none). */
   written?: string;
-  /** Security-relevant settings of the backup left out. */
-  withheld: { key: string; value: string }[];
+  /** Settings of the backup left out: security-relevant, or not writable back as one line. */
+  withheld: Withheld[];
   /** Where the site's own .env (kept) and the backup's differ. */
   differences: { key: string; here?: string; backup?: string }[];
 }
 
-/** Pure: the backup's .env without the settings it may not choose. */
-export function withoutTrustKeys(env: string): { content: string; withheld: { key: string; value: string }[] } {
+/**
+ * Pure: the backup's .env without the settings it may not choose, rebuilt
+ * from what dotenv reads in it (not filtered line by line: dotenv also takes
+ * `KEY: value` and a lone CR as a line end), one `KEY=value` per line. A
+ * value that cannot be written back unambiguously is withheld too.
+ */
+export function withoutTrustKeys(env: string): { content: string; withheld: Withheld[] } {
   const values = parseDotenv(env);
-  const withheld = TRUST_KEYS.filter((k) => values[k] !== undefined).map((key) => ({ key, value: values[key] }));
-  const keep = (line: string) => !TRUST_KEYS.some((k) => new RegExp(`^\\s*(export\\s+)?${k}\\s*=`).test(line));
-  return { content: env.split('\n').filter(keep).join('\n'), withheld };
+  const withheld: Withheld[] = [];
+  const lines = ['# From a backup, by `mailctl restore` (settings that choose code or trust are left out; see the README).'];
+  for (const [key, value] of Object.entries(values)) {
+    const writable = !/[\r\n]/.test(value) && !(value.includes("'") && value.includes('"'));
+    if ((TRUST_KEYS as readonly string[]).includes(key)) withheld.push({ key, value, why: 'security-relevant' });
+    else if (!writable) withheld.push({ key, value, why: 'not one line' });
+    else lines.push(`${key}=${value.includes("'") ? `"${value}"` : `'${value}'`}`);
+  }
+  return { content: `${lines.join('\n')}\n`, withheld };
 }
 
 /**
@@ -223,7 +236,8 @@ function restoreCertificateSources(contents: BackupContents, config: Config): st
     if (existsSync(dir)) continue;
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     for (const [base, file] of files) {
-      writeAtomic(join(dir, base), file.content, file.mode & 0o777);
+      // Keys owner-only, the rest readable at most, whatever modes the archive claims.
+      writeAtomic(join(dir, base), file.content, /\.key$|privkey/.test(base) ? 0o600 : file.mode & 0o644);
       written.push(join(dir, base));
     }
   }

@@ -24,6 +24,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     privileges: short(spec.privileges),
     limits: short(spec.limits),
     ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
+    ...(spec.init ? { init: 'yes' } : {}),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
 }

@@ -56,8 +56,14 @@ export function parseMemory(value: string): number | undefined {
 export function parseLimits(raw: { MAIL_MEMORY?: string; MAIL_PIDS?: string }, problems: string[]): Readonly<Record<ImageName, Limits>> {
   const limits = Object.fromEntries(SERVICES.map((s) => [s, { ...DEFAULT_LIMITS[s] }])) as Record<ImageName, Limits>;
   const each = (key: 'MAIL_MEMORY' | 'MAIL_PIDS', example: string, apply: (service: ImageName, value: string) => boolean) => {
+    const seen = new Set<string>();
     for (const item of (raw[key] ?? '').split(/[\s,]+/).filter(Boolean)) {
       const [service, value, extra] = item.split('=');
+      if (seen.has(service)) {
+        problems.push(`${key} names ${service} twice: keep one`);
+        continue;
+      }
+      seen.add(service);
       if (!(SERVICES as readonly string[]).includes(service) || value === undefined || extra !== undefined) {
         problems.push(`${key} "${item}" is not SERVICE=VALUE with SERVICE one of ${SERVICES.join(', ')} (e.g. ${key}=${example})`);
       } else if (!apply(service as ImageName, value)) {

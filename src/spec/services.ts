@@ -135,6 +135,7 @@ export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec
   return {
     ...base(config, 'dockerproxy', inputs.images.dockerproxy),
     readOnlyRoot: true,
+    init: true,
     env: { MAILCTL_PROJECT: config.project, PROXY_SOCKET },
     mounts: [
       { bind: inputs.dockerSocket ?? '/var/run/docker.sock', target: '/var/run/docker.sock' },
@@ -209,6 +210,8 @@ export function guardSpec(config: Config, image: string | undefined, logs: MailL
     ...base(config, 'guard', image),
     hostNetwork: true,
     readOnlyRoot: true,
+    // An init reaps what exits under it (found by a break-it session: zombies filled its process limit).
+    init: true,
     dns: [],
     env: {
       MAILCTL_PROJECT: config.project,

@@ -64,6 +64,8 @@ export interface ServiceSpec {
    * read-only root refuses) and writes only to its volumes.
    */
   readOnlyRoot?: boolean;
+  /** Run an init as PID 1 that reaps orphans (for a node process that would not). */
+  init?: boolean;
   /** Memory (no swap beyond it) and process limits. */
   limits: { memoryBytes: number; pids: number };
   health: HealthSpec;

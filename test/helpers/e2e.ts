@@ -33,7 +33,7 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
 
 /** `mailctl ARGS` in `cwd` (where its .env is). */
 export function mailctl(cwd: string, args: string[], stdin?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(process.execPath, [`--import=${import.meta.resolve('tsx')}`, ENTRY, ...args], { cwd, stdin, env: { MAILCTL_DEBUG: '1', ...env } });
+  return run(process.execPath, [`--import=${import.meta.resolve('tsx')}`, '--', ENTRY, ...args], { cwd, stdin, env: { MAILCTL_DEBUG: '1', ...env } });
 }
 
 /** A site directory with a .env for a test stack on loopback, on its own ports. */

@@ -53,4 +53,12 @@ test('local CA: name-constrained to the stack\'s names, 825 days; a certificate 
   const bad = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'foreign.crt')], { encoding: 'utf8' });
   t.not(bad.status, 0);
   t.regex(bad.stdout + bad.stderr, /permitted subtree violation/);
+  // Nor for an address, however named (found by a break-it session): every IP is excluded.
+  const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8' });
+  t.is(sh('openssl req -new -newkey rsa:2048 -nodes -keyout ip.key -subj /CN=mail.example.com -out ip.csr 2>&1').status, 0);
+  writeFileSync(join(dir, 'ip.ext'), 'subjectAltName=DNS:mail.example.com,IP:127.0.0.1\n');
+  t.is(sh('openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ip.ext -out ip.crt 2>&1').status, 0);
+  const ip = sh('openssl verify -CAfile ca.crt ip.crt 2>&1');
+  t.not(ip.status, 0);
+  t.regex(ip.stdout, /excluded subtree violation/);
 });

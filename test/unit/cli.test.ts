@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -69,4 +69,18 @@ test('the entry point maps errors to exit codes and prints one line', (t) => {
   t.is(engineDown.status, 1);
   t.regex(engineDown.stderr, /^mailctl: no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
   t.is(engineDown.stderr.trim().split('\n').length, 1);
+});
+
+test('--env-file is mailctl\'s, never node\'s: a file that sets NODE_OPTIONS runs nothing (found by a break-it session)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-envfile-'));
+  writeFileSync(join(dir, 'evil.cjs'), `require('fs').writeFileSync(${JSON.stringify(join(dir, 'ran'))}, 'yes')`);
+  writeFileSync(join(dir, 'alt.env'), `NODE_OPTIONS=--require=${join(dir, 'evil.cjs')}\nMAIL_DOMAIN=example.com\n`);
+  const bin = join(process.cwd(), 'bin/mailctl.js');
+  const r = spawnSync(bin, ['--env-file', join(dir, 'alt.env'), 'status'], { encoding: 'utf8', cwd: dir, env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+  t.is(r.status, 2, r.stderr);
+  t.regex(r.stderr, /NODE_OPTIONS is not a setting mailctl knows/);
+  t.false(existsSync(join(dir, 'ran')), 'node never loaded the file itself');
+  const missing = spawnSync(bin, ['--env-file', join(dir, 'nope.env'), 'status'], { encoding: 'utf8', cwd: dir });
+  t.is(missing.status, 2);
+  t.regex(missing.stderr, /^mailctl: env file .*nope\.env does not exist/);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfig, loadConfig } from '../../src/config.js';
@@ -120,5 +120,38 @@ test('MAIL_SUBNET: a network a bridge can use', (t) => {
   t.is(configFrom({ MAIL_SUBNET: '172.29.53.0/24' }).subnet, '172.29.53.0/24');
   for (const [value, why] of [['999.1.1.1/99', /not an IPv4 subnet|above 255/], ['10.0.0.0/31', /between \/8 and \/29/], ['10.0.0.5/24', /host bits set/], ['300.1.1.0/24', /above 255/], ['10.0.0.0', /not an IPv4 subnet/]] as const) {
     t.throws(() => configFrom({ MAIL_SUBNET: value }), { instanceOf: UsageError, message: why }, value);
+  }
+});
+
+test('.env lines dotenv would skip or take twice, odd files, and wide or unbounded values are refused (found by a break-it session)', (t) => {
+  const load = (text: string | Buffer) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), text);
+    return () => loadConfig({ cwd: dir, env: {} });
+  };
+  const err = t.throws(load('MAIL_DOMAIN=example.com\nCERT_MODE\nCERT_MODE=selfsigned\nCERT_MODE=acme\n'), { instanceOf: UsageError });
+  t.regex(err!.message, /line 2: CERT_MODE has no value: write CERT_MODE=VALUE/);
+  t.regex(err!.message, /CERT_MODE is set twice \(lines 3 and 4\)/);
+  t.throws(load(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2])), { message: /\.env is not a text file/ });
+  t.throws(load('#'.repeat(70 * 1024)), { message: /is 70 KiB: a \.env is a few lines/ });
+  const many = t.throws(load(`MAIL_DOMAIN=example.com\n${Array.from({ length: 3000 }, (_, i) => `UNKNOWN_${i}=1`).join('\n')}\n`));
+  t.regex(many!.message, /has 3000 problem\(s\)/);
+  t.regex(many!.message, /\.\.\. and 2980 more$/);
+  const dangling = tempDir();
+  symlinkSync(join(dangling, 'missing.env'), join(dangling, '.env'));
+  t.throws(() => loadConfig({ cwd: dangling, env: {} }), { message: /is a link to a file that does not exist/ });
+  for (const [raw, why] of [
+    [{ MAIL_TRUSTED_NETWORKS: '0.0.0.0/0' }, /trusts a large part of the internet: to switch bans off, write MAIL_BAN=off/],
+    [{ MAIL_TRUSTED_NETWORKS: '10.0.0.1/8' }, /host bits set/],
+    [{ MAIL_BAN_TIME: '1s' }, /MAIL_BAN_TIME "1s" is out of range: from 1m to 30d/],
+    [{ MAIL_BAN_WINDOW: '100000d' }, /out of range/],
+    [{ ACME_SERVER: 'http://acme.example/dir' }, /is not an https URL/],
+    [{ MAILCTL_BASE_IMAGE: 'debian;rm -rf /' }, /is not an image reference/],
+    [{ MAIL_SUBNET: '127.0.0.0/24' }, /loopback, link-local or not unicast/],
+    [{ MAIL_SUBNET: '010.0.0.0/24' }, /leading zero/],
+    [{ MAIL_BIND: 'fe80::1%eth0' }, /has a zone index/],
+    [{ MAIL_MEMORY: 'dovecot=1g,dovecot=2g' }, /MAIL_MEMORY names dovecot twice/],
+  ] as const) {
+    t.throws(() => configFrom(raw as Record<string, string>), { instanceOf: UsageError, message: why }, JSON.stringify(raw));
   }
 });

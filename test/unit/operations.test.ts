@@ -7,6 +7,7 @@ import { doctor } from '../../src/doctor/run.js';
 import { greet, GREETINGS } from '../../src/doctor/greeting.js';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parse, stringify } from 'yaml';
+import { parse as parseDotenv } from 'dotenv';
 import { composeDocument } from '../../src/compose/document.js';
 import { createOptions } from '../../src/docker/containers.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed } from '../../src/doctor/judge.js';
@@ -127,7 +128,7 @@ test('restore: the backup\'s .env is written only where there is none', (t) => {
   const fresh = configFrom();
   const config = { ...fresh, envFile: join(dir, '.env'), siteDir: dir };
   t.is(restoreEnvFile(contents, config).written, join(dir, '.env'));
-  t.is(readFileSync(join(dir, '.env'), 'utf8'), 'MAIL_DOMAIN=example.com\n');
+  t.deepEqual(parseDotenv(readFileSync(join(dir, '.env'), 'utf8')), { MAIL_DOMAIN: 'example.com' });
   t.is(statSync(join(dir, '.env')).mode & 0o777, 0o600);
   writeFileSync(join(dir, '.env'), 'MAIL_DOMAIN=mine.example\n');
   const kept = restoreEnvFile(contents, config);
@@ -139,8 +140,15 @@ test('restore: the backup\'s .env is written only where there is none', (t) => {
 test('restore: a backup does not choose the base image, the ACME server or the resolvers unless trusted', (t) => {
   const env = '# site\nMAIL_DOMAIN=example.com\nMAILCTL_BASE_IMAGE=evil/base:latest\nexport ACME_SERVER=https://acme.evil.example/dir\nMAIL_DNS=203.0.113.53\nMAIL_BIND=0.0.0.0\n';
   const { content, withheld } = withoutTrustKeys(env);
-  t.is(content, '# site\nMAIL_DOMAIN=example.com\nMAIL_BIND=0.0.0.0\n');
+  t.deepEqual(parseDotenv(content), { MAIL_DOMAIN: 'example.com', MAIL_BIND: '0.0.0.0' });
   t.deepEqual(withheld.map((w) => w.key), ['MAILCTL_BASE_IMAGE', 'ACME_SERVER', 'MAIL_DNS']);
+  // What dotenv reads is what is filtered: `KEY: value`, a lone CR, quotes (found by a break-it session).
+  const sneaky = withoutTrustKeys("MAIL_DOMAIN=example.com\nMAIL_BAN: off\nMAILCTL_BASE_IMAGE: evil/base\nDKIM_SELECTOR=mail\rMAIL_TRUSTED_NETWORKS=0.0.0.0/0\n");
+  t.deepEqual(parseDotenv(sneaky.content), { MAIL_DOMAIN: 'example.com', DKIM_SELECTOR: 'mail' });
+  t.deepEqual(sneaky.withheld.map((w) => w.key).sort(), ['MAILCTL_BASE_IMAGE', 'MAIL_BAN', 'MAIL_TRUSTED_NETWORKS']);
+  const quoted = withoutTrustKeys("A='x\"y'\nB=\"it's\"\nC=\"one\\ntwo\"\n");
+  t.deepEqual(parseDotenv(quoted.content), { A: 'x"y', B: "it's" }, 'quotes round-trip');
+  t.deepEqual(quoted.withheld.map((w) => w.key), ['C'], 'a value on two lines cannot be written back: withheld, and said');
   const dir = mkdtempSync(join(tmpdir(), 'mailctl-restore-'));
   const contents = { site: new Map([['.env', { content: Buffer.from(env), mode: 0o600 }]]) } as unknown as Parameters<typeof restoreEnvFile>[0];
   const config = { ...configFrom(), envFile: join(dir, '.env'), siteDir: dir };

@@ -41,7 +41,7 @@ export function register(program: Command, context: CliContext): void {
       const progress = createProgress(context.stderr, opts.json);
       if (envWritten) progress.step(`wrote ${envWritten} from the backup`);
       for (const w of env.withheld) {
-        context.stderr.write(`mailctl: not adopted from the backup: ${w.key}=${w.value} (security-relevant; check it, then add it to .env or restore with --trust-backup)\n`);
+        context.stderr.write(`mailctl: not adopted from the backup: ${w.key}=${JSON.stringify(w.value).slice(1, -1)} (${w.why}; check it, then add it to .env${w.why === 'security-relevant' ? ' or restore with --trust-backup' : ''})\n`);
       }
       for (const d of env.differences) {
         context.stderr.write(`mailctl: note: the backup has ${d.key}=${d.backup ?? '(unset)'}; this site's .env, which is kept, has ${d.here ?? '(unset)'}\n`);
