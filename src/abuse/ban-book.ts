@@ -87,8 +87,9 @@ export class BanBook {
   }
 
   /** Lift a ban: the address starts again from no failures (its history of bans stays). */
+  /** `ip`: any address the ban covers (abuse/ip.ts parseBanTarget). */
   unban(ip: string): Ban | undefined {
-    const subject = banSubject(ip.replace(/\/64$/, ''));
+    const subject = banSubject(ip);
     const ban = this.bans.get(subject);
     this.bans.delete(subject);
     this.recent.delete(subject);

@@ -7,7 +7,7 @@ import { runningService } from '../stack/running.js';
 import { healthOf } from '../docker/containers.js';
 import { containerName } from '../layout.js';
 import type { Ban } from './ban-book.js';
-import { canonicalIp } from './ip.js';
+import { parseBanTarget } from './ip.js';
 
 const GUARD = ['node', '/usr/local/lib/mailctl/mailctl-guard.cjs'];
 
@@ -40,9 +40,7 @@ export async function listBans(docker: Engine, config: Config): Promise<BanView[
 
 /** Lift the ban of ADDRESS (an IPv4 or IPv6 address). */
 export async function unban(docker: Engine, config: Config, input: string): Promise<BanView> {
-  const prefix = /\/64$/.test(input.trim()) ? '/64' : '';
-  const ip = canonicalIp(input.trim().replace(/\/64$/, ''));
-  const address = ip && (!prefix || ip.includes(':')) ? `${ip}${prefix}` : undefined;
+  const address = parseBanTarget(input);
   if (!address) throw new UsageError(`"${input}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
   const r = await guard(docker, config, ['unban', address]);
   if (r.exitCode === 4) throw new UsageError(`${address} is not banned (see \`mailctl bans\`)`);

@@ -12,6 +12,17 @@ export function canonicalIp(text: string): string | undefined {
   }
 }
 
+/**
+ * What `unban` takes: an address, or an IPv6 /64 as `bans` lists it (any
+ * address in it will do); its one spelling, or undefined.
+ */
+export function parseBanTarget(input: string): string | undefined {
+  const text = input.trim();
+  const prefix = text.endsWith('/64');
+  const ip = canonicalIp(prefix ? text.slice(0, -3) : text);
+  return ip && (!prefix || ip.includes(':')) ? ip : undefined;
+}
+
 /** Is `ip` inside `cidr`? Both IPv4 or both IPv6; anything else is not. */
 export function inNetwork(ip: string, cidr: string): boolean {
   const [net, bitsText] = cidr.split('/');

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { FailureReader, parseJsonLogEntry } from '../abuse/auth-log.js';
 import { BanBook, type Ban, type BanBookData } from '../abuse/ban-book.js';
-import { canonicalIp, inNetwork } from '../abuse/ip.js';
+import { canonicalIp, inNetwork, parseBanTarget } from '../abuse/ip.js';
 import { addBans, dropTable, removeBan, renderTable } from '../abuse/nft.js';
 
 const CONTROL = process.env.GUARD_CONTROL ?? '/run/mailctl-guard.sock';
@@ -156,7 +156,7 @@ async function serve(): Promise<void> {
     if (req.method === 'GET' && url.pathname === '/health') return send(200, { ok: true });
     if (req.method === 'GET' && url.pathname === '/bans') return send(200, book.list(Date.now()));
     if (req.method === 'POST' && url.pathname === '/unban') {
-      const ip = canonicalIp((url.searchParams.get('address') ?? '').replace(/\/64$/, ''));
+      const ip = parseBanTarget(url.searchParams.get('address') ?? '');
       if (!ip) return send(400, { message: 'not an IP address' });
       const lifted = book.unban(ip);
       if (!lifted || lifted.until <= Date.now()) return send(404, { message: `${ip} is not banned` });

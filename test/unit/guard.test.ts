@@ -1,7 +1,7 @@
 import test from 'ava';
 import { FailureReader, parseJsonLogEntry, type Failure } from '../../src/abuse/auth-log.js';
 import { BanBook, banSubject } from '../../src/abuse/ban-book.js';
-import { canonicalIp, inNetwork } from '../../src/abuse/ip.js';
+import { canonicalIp, inNetwork, parseBanTarget } from '../../src/abuse/ip.js';
 import { addBans, dropTable, removeBan, renderTable, tableName } from '../../src/abuse/nft.js';
 import { configFrom } from '../helpers/config.js';
 import { guardSpec } from '../../src/spec/services.js';
@@ -129,6 +129,10 @@ test('addresses: one spelling, and network membership for both families', (t) =>
   t.is(canonicalIp('256.1.1.1'), undefined);
   t.is(canonicalIp('example.com'), undefined);
   t.is(canonicalIp('1.2.3.4/24'), undefined);
+  t.is(parseBanTarget(' fd00:d3::/64 '), 'fd00:d3::', 'a /64 as bans lists it');
+  t.is(parseBanTarget('198.18.1.2'), '198.18.1.2');
+  t.is(parseBanTarget('198.18.1.0/64'), undefined, 'IPv4 has no /64');
+  t.is(parseBanTarget('; flush ruleset'), undefined);
   t.true(inNetwork('192.0.2.77', '192.0.2.0/24'));
   t.false(inNetwork('192.0.3.1', '192.0.2.0/24'));
   t.true(inNetwork('2001:db8::1', '2001:db8::/32'));

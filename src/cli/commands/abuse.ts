@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { canonicalIp } from '../../abuse/ip.js';
+import { parseBanTarget } from '../../abuse/ip.js';
 import { listBans, unban } from '../../abuse/bans.js';
 import { connectEngine } from '../../docker/engine.js';
 import { UsageError } from '../../errors.js';
@@ -27,7 +27,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print the lifted ban as JSON')
     .action(async (address: string, opts: { json?: boolean }, command: Command) => {
       const config = configFor(command, context);
-      if (!canonicalIp(address.trim().replace(/\/64$/, ''))) throw new UsageError(`"${address}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
+      if (!parseBanTarget(address)) throw new UsageError(`"${address}" is not an IP address: give the address \`mailctl bans\` lists, e.g. 198.51.100.7 or 2001:db8::7`);
       const lifted = await unban(await connectEngine(), config, address);
       if (opts.json) return printJson(context, lifted);
       context.stdout.write(`unbanned ${lifted.address} (was: ${lifted.reason})\n`);
