@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { imageId, importRootfs, pullImage } from './docker/build.js';
 import type { Engine } from './docker/engine.js';
 import { OperationalError } from './errors.js';
 import type { Progress } from './progress.js';
@@ -21,26 +20,26 @@ const PULL_TIMEOUT_MS = 60_000;
  * `apt-get upgrade` then brings its packages up to date.
  */
 export async function ensureBaseImage(docker: Engine, config: Config, progress: Progress, refresh = false): Promise<string> {
-  const present = await imageId(docker, config.baseImage);
+  const present = await docker.imageId(config.baseImage);
   if (present && refresh) {
     progress.step(`pulling ${config.baseImage} for newer packages`);
     try {
-      await pullImage(docker, config.baseImage, PULL_TIMEOUT_MS, (line) => progress.detail(line));
+      await docker.pullImage(config.baseImage, PULL_TIMEOUT_MS, (line: string) => progress.detail(line));
     } catch (err) {
       progress.step(`pulling ${config.baseImage} failed (${(err as Error).message}): keeping the base this engine has`);
     }
-    return (await imageId(docker, config.baseImage)) ?? present;
+    return (await docker.imageId(config.baseImage)) ?? present;
   }
   if (present) return present;
 
   progress.step(`base image ${config.baseImage} is not on this engine: pulling it`);
   try {
-    await pullImage(docker, config.baseImage, PULL_TIMEOUT_MS, (line) => progress.detail(line));
+    await docker.pullImage(config.baseImage, PULL_TIMEOUT_MS, (line: string) => progress.detail(line));
   } catch (err) {
     progress.step(`pulling ${config.baseImage} failed (${(err as Error).message}): making it with debootstrap`);
     await bootstrapBase(docker, config, progress);
   }
-  const id = await imageId(docker, config.baseImage);
+  const id = await docker.imageId(config.baseImage);
   if (!id) throw new OperationalError(`base image ${config.baseImage} is still missing after pull and bootstrap`);
   return id;
 }
@@ -74,7 +73,7 @@ async function bootstrapBase(docker: Engine, config: Config, progress: Progress)
   const root = mkdtempSync(join(tmpdir(), 'mailctl-rootfs-'));
   try {
     progress.step(`debootstrap --variant=minbase ${suite} from ${config.debianMirror} (about a minute)`);
-    await run('debootstrap', ['--variant=minbase', suite, root, config.debianMirror], (line) => progress.detail(line));
+    await run('debootstrap', ['--variant=minbase', suite, root, config.debianMirror], (line: string) => progress.detail(line));
     writeFileSync(join(root, 'etc/apt/sources.list'), aptSources(config.debianMirror, suite));
     // debootstrap leaves ~80 MB of apt lists and packages behind: not part of a base.
     for (const dir of ['var/lib/apt/lists', 'var/cache/apt/archives']) {
@@ -84,7 +83,7 @@ async function bootstrapBase(docker: Engine, config: Config, progress: Progress)
     mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
     progress.step(`importing the bootstrapped system as ${config.baseImage}`);
     const tar = spawn('tar', ['-C', root, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await importRootfs(docker, tar.stdout, config.baseImage, ['CMD ["bash"]']);
+    await docker.importImage(tar.stdout, config.baseImage, ['CMD ["bash"]']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

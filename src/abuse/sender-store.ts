@@ -6,16 +6,15 @@
 import type { AccountsState } from '../accounts/alias-graph.js';
 import type { Config } from '../config.js';
 import type { Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
 import { OperationalError } from '../errors.js';
-import { runningService } from '../stack/running.js';
+import { runningService } from '../runtime/running.js';
 import { parseSenderRules, renderSenderMap, renderSenderRules, type SenderRule } from './senders.js';
 
 const SENDERS_TOOL = '/usr/local/bin/mailctl-senders';
 
 async function sendersTool(docker: Engine, config: Config, args: string[], stdin?: string): Promise<string> {
   const chasquid = await runningService(docker, config, 'chasquid');
-  const r = await execIn(chasquid, [SENDERS_TOOL, ...args], { user: 'chasquid', ...(stdin === undefined ? {} : { stdin }) });
+  const r = await chasquid.exec([SENDERS_TOOL, ...args], { user: 'chasquid', ...(stdin === undefined ? {} : { stdin }) });
   if (r.exitCode !== 0) throw new OperationalError(`mailctl-senders ${args[0]} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   return r.stdout;
 }

@@ -4,15 +4,12 @@
  * or removing one restarts it; nothing else does.
  */
 import type { Config } from '../config.js';
-import { listDir, readFile } from '../docker/archive.js';
-import { restartContainer } from '../docker/containers.js';
-import type { Container, Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
+import type { ContainerHandle, Engine } from '../docker/engine.js';
 import { OperationalError, UsageError } from '../errors.js';
 import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
 import type { Progress } from '../progress.js';
-import { waitHealthy } from '../stack/health.js';
-import { runningService } from '../stack/running.js';
+import { waitHealthy } from '../runtime/health.js';
+import { runningService } from '../runtime/running.js';
 import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';
 import { allRecords, type DnsRecord } from '../dns/records.js';
 
@@ -23,14 +20,14 @@ export interface DomainInfo {
 }
 
 export async function listDomains(docker: Engine, config: Config): Promise<string[]> {
-  return listDir(await runningService(docker, config, 'chasquid'), CHASQUID_DOMAINS_DIR);
+  return (await runningService(docker, config, 'chasquid')).listDir(CHASQUID_DOMAINS_DIR);
 }
 
 export async function describeDomains(docker: Engine, config: Config): Promise<DomainInfo[]> {
   const chasquid = await runningService(docker, config, 'chasquid');
   const out: DomainInfo[] = [];
-  for (const domain of await listDir(chasquid, CHASQUID_DOMAINS_DIR)) {
-    const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+  for (const domain of await chasquid.listDir(CHASQUID_DOMAINS_DIR)) {
+    const files = await chasquid.listDir(`${CHASQUID_DOMAINS_DIR}/${domain}`);
     out.push({ domain, main: domain === config.domain, dkimSelectors: files.map(selectorOf).filter((s): s is string => !!s) });
   }
   return out;
@@ -39,10 +36,10 @@ export async function describeDomains(docker: Engine, config: Config): Promise<D
 /** The DKIM TXT values of a domain, by selector, from its private keys. */
 export async function dkimRecords(docker: Engine, config: Config, domain: string): Promise<{ selector: string; value: string }[]> {
   const chasquid = await runningService(docker, config, 'chasquid');
-  const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+  const files = await chasquid.listDir(`${CHASQUID_DOMAINS_DIR}/${domain}`);
   const out: { selector: string; value: string }[] = [];
   for (const selector of files.map(selectorOf).filter((s): s is string => !!s)) {
-    const pem = await readFile(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}/${dkimKeyFile(selector)}`);
+    const pem = await chasquid.readFile(`${CHASQUID_DOMAINS_DIR}/${domain}/${dkimKeyFile(selector)}`);
     if (pem) out.push({ selector, value: dkimTxtValue(pem.toString()) });
   }
   return out;
@@ -51,7 +48,7 @@ export async function dkimRecords(docker: Engine, config: Config, domain: string
 async function restartChasquid(docker: Engine, config: Config, why: string, progress: Progress): Promise<void> {
   const name = containerName(config.project, 'chasquid');
   progress.step(`restarting chasquid: ${why} (it reads domains only at start)`);
-  await restartContainer(docker, name);
+  await docker.container(name).restart(10);
   await waitHealthy(docker, [name], progress);
 }
 
@@ -64,10 +61,10 @@ async function ensureDkimKey(docker: Engine, config: Config, domain: string): Pr
  * The same, in any started container of the chasquid image with the state
  * volume mounted: the running service, or a helper before the first start.
  */
-export async function makeDkimKey(chasquid: Container, config: Config, domain: string): Promise<boolean> {
-  const files = await listDir(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}`);
+export async function makeDkimKey(chasquid: ContainerHandle, config: Config, domain: string): Promise<boolean> {
+  const files = await chasquid.listDir(`${CHASQUID_DOMAINS_DIR}/${domain}`);
   if (files.some((f) => selectorOf(f))) return false;
-  const made = await execIn(chasquid, ['chasquid-util', '-C=/etc/chasquid', 'dkim-keygen', domain, config.dkimSelector], { user: 'chasquid' });
+  const made = await chasquid.exec(['chasquid-util', '-C=/etc/chasquid', 'dkim-keygen', domain, config.dkimSelector], { user: 'chasquid' });
   if (made.exitCode !== 0) throw new OperationalError(`making the DKIM key for ${domain} failed: ${(made.stderr || made.stdout).trim()}`);
   return true;
 }
@@ -76,7 +73,7 @@ export async function makeDkimKey(chasquid: Container, config: Config, domain: s
 export async function createDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<boolean> {
   if ((await listDomains(docker, config)).includes(domain)) return false;
   const chasquid = await runningService(docker, config, 'chasquid');
-  const made = await execIn(chasquid, ['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
+  const made = await chasquid.exec(['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
   await ensureDkimKey(docker, config, domain);
   await restartChasquid(docker, config, `new domain ${domain}`, progress);
@@ -104,7 +101,7 @@ export async function ensureDkimKeys(docker: Engine, config: Config, progress: P
 /** Stop serving `domain` (its aliases and DKIM key go with it). Callers hold the accounts lock and deal with its users. */
 export async function removeDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<void> {
   const chasquid = await runningService(docker, config, 'chasquid');
-  const removed = await execIn(chasquid, ['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
+  const removed = await chasquid.exec(['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (removed.exitCode !== 0) throw new OperationalError(`removing domain ${domain} failed: ${removed.stderr.trim()}`);
   await restartChasquid(docker, config, `domain ${domain} removed`, progress);
 }

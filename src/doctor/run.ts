@@ -14,9 +14,9 @@ import type { Config } from '../config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
-import { connectEngine, type Engine } from '../docker/engine.js';
+import { connectEngine } from '../docker/dockerode-engine.js';
+import type { Engine } from '../docker/engine.js';
 import { errorMessage } from '../errors.js';
-import { execIn } from '../docker/exec.js';
 import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
 import { greet, GREETINGS } from './greeting.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
@@ -64,7 +64,7 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
     else if (health.health === 'unhealthy') checks.push({ name, status: 'fail', detail: `unhealthy: ${health.lastProbe ?? 'probe failed'}`, fix: `see \`mailctl logs ${spec.service}\`` });
     else if (health.health === 'starting') {
       // The engine probes every few seconds; run the same probe now rather than report a stale state.
-      const probe = await execIn(docker.getContainer(spec.name), HEALTH_PROBE).catch(() => undefined);
+      const probe = await docker.container(spec.name).exec(HEALTH_PROBE).catch(() => undefined);
       checks.push(probe?.exitCode === 0
         ? { name, status: 'ok', detail: 'running, answers its health probe (the engine\'s first check is still pending)' }
         : { name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });

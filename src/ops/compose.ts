@@ -12,7 +12,6 @@ import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import { composeDocument } from '../compose/document.js';
 import type { Config } from '../config.js';
-import { listDir, putFiles } from '../docker/archive.js';
 import { makeDkimKey } from '../accounts/domains.js';
 import { CHASQUID_DOMAINS_DIR } from '../layout.js';
 import type { ServiceSpec } from '../spec/types.js';
@@ -46,10 +45,10 @@ export async function exportCompose(docker: Engine, config: Config, options: { o
 
   for (const { spec, files } of out.volumeFiles) {
     await withHelper(docker, { image: spec.image, project: config.project, mounts: volumeMounts(spec), start: spec.service === 'chasquid' }, async (helper) => {
-      await putFiles(helper, files);
+      await helper.putFiles(files);
       // `up` makes the DKIM keys once chasquid runs; compose cannot, so they are made here.
       if (spec.service !== 'chasquid') return;
-      for (const domain of await listDir(helper, CHASQUID_DOMAINS_DIR)) {
+      for (const domain of await helper.listDir(CHASQUID_DOMAINS_DIR)) {
         if (await makeDkimKey(helper, config, domain)) progress.step(`made the DKIM key of ${domain}`);
       }
     });

@@ -3,10 +3,8 @@ import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
 import type { Config } from '../config.js';
-import { execIn } from '../docker/exec.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { readFile } from '../docker/archive.js';
 import { servedCertificate } from '../certs/probe.js';
 import { hostPort, probeAddress } from '../spec/listen.js';
 import { servicePorts, type StackService } from '../spec/services.js';
@@ -48,7 +46,7 @@ export interface StackStatus {
 const VERSION_COMMANDS: Record<string, string[]> = { chasquid: ['chasquid', '--version'], dovecot: ['dovecot', '--version'] };
 
 async function daemonVersion(docker: Engine, name: string, cmd: string[]): Promise<string | undefined> {
-  const r = await execIn(docker.getContainer(name), cmd).catch(() => undefined);
+  const r = await docker.container(name).exec(cmd).catch(() => undefined);
   if (r?.exitCode !== 0) return undefined;
   const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0];
   // dovecot prints its number alone: name it, as chasquid does.
@@ -59,7 +57,8 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
   const observed = await observeProject(docker, config.project);
   const services: ServiceStatus[] = [];
   for (const o of observed.filter((c) => c.service !== 'helper')) {
-    const info = await docker.getContainer(o.id).inspect();
+    const info = await docker.container(o.id).inspect();
+    if (!info) continue;
     const running = info.State.Status === 'running';
     const started = Date.parse(info.State.StartedAt);
     // In the host's network the daemon listens itself: its addresses are the configuration's.
@@ -99,7 +98,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
 }
 
 async function sidecarState(docker: Engine, config: Config): Promise<{ lastSuccess?: string; lastError?: string }> {
-  const certbot = docker.getContainer(containerName(config.project, 'certbot'));
-  const read = async (file: string) => (await readFile(certbot, `${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
+  const certbot = docker.container(containerName(config.project, 'certbot'));
+  const read = async (file: string) => (await certbot.readFile(`${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
   return { lastSuccess: await read('last-success'), lastError: await read('last-error') };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImages, type BuiltImage } from '../../src/build.js';
 import { loadConfig } from '../../src/config.js';
-import { connectEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/docker/dockerode-engine.js';
 import { LABEL } from '../../src/labels.js';
 import { SERVICES } from '../../src/images.js';
 import { createProgress } from '../../src/progress.js';

@@ -69,7 +69,8 @@ test.serial('a second up changes nothing and returns quickly', async (t) => {
   const r = await mustMailctl(['up', '--json']);
   const seconds = (Date.now() - started) / 1000;
   const result = JSON.parse(r.stdout);
-  t.deepEqual(result.steps.map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.filter((s: { kind: string; action: string }) => s.action !== 'keep' && s.kind !== 'senders'), [], 'the whole plan: images, network, volumes, certificate, DKIM');
   t.log(`no-op up: ${seconds.toFixed(2)}s including process start`);
   t.true(seconds < 10);
 });

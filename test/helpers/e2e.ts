@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
-import { demuxToText } from '../../src/docker/containers.js';
+import { demuxToText } from '../../src/docker/dockerode-engine.js';
 import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');

@@ -9,7 +9,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { parse, stringify } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import { composeDocument } from '../../src/compose/document.js';
-import { createOptions } from '../../src/docker/containers.js';
+import { createOptions } from '../../src/docker/create-options.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed } from '../../src/doctor/judge.js';
 import { maildirMessageOwner, parseManifest, volumeOfEntry } from '../../src/ops/manifest.js';
 import { configHash, specAspects } from '../../src/spec/hash.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { plan, type Desired, type Observed } from '../../src/reconcile/plan.js';
+import { plan, type Desired, type Observed } from '../../src/plan/containers.js';
 import { configHash, encodeAspects, specAspects } from '../../src/spec/hash.js';
 import { stackSpecs } from '../../src/spec/services.js';
 import { configFrom } from '../helpers/config.js';

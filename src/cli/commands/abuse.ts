@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseBanTarget } from '../../abuse/ip.js';
 import { listBans, unban } from '../../abuse/bans.js';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { UsageError } from '../../errors.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 

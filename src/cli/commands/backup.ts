@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { backup } from '../../ops/backup.js';
 import { readBackup, restore, restoreEnvFile } from '../../ops/restore.js';
 import { createProgress } from '../../progress.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stackRecords } from '../../accounts/domains.js';
 import { checkRecords, parseResolver } from '../../dns/check.js';
 import { ptrAdvice, zoneLines } from '../../dns/records.js';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { OperationalError } from '../../errors.js';
 import { normalizeDomain } from '../../validate.js';
 import { configFor, printJson, type CliContext } from '../context.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { exportCompose } from '../../ops/compose.js';
 import { createProgress } from '../../progress.js';
 import { up } from '../../stack/up.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renew } from '../../certs/renew.js';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { createProgress } from '../../progress.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { healthOf, logTail } from '../../docker/containers.js';
 import { SERVICES } from '../../images.js';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { OperationalError, UsageError } from '../../errors.js';
 import { containerName } from '../../layout.js';
 import { createProgress } from '../../progress.js';

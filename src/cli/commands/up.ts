@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { connectEngine } from '../../docker/engine.js';
+import { connectEngine } from '../../docker/dockerode-engine.js';
 import { createProgress } from '../../progress.js';
 import { checkBindAddresses } from '../../stack/host.js';
 import { up, type UpResult } from '../../stack/up.js';
+import { describePlanStep, planChanges } from '../../plan/stack-plan.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 
 export function register(program: Command, context: CliContext): void {
@@ -30,10 +31,10 @@ export function register(program: Command, context: CliContext): void {
 
 function render(result: UpResult, config: Config): string {
   const lines: string[] = [];
-  const changed = result.steps.filter((s) => s.action !== 'keep');
+  const changed = planChanges(result.steps);
   if (result.dryRun) {
     lines.push(changed.length ? 'would change:' : 'nothing to change');
-    for (const s of result.steps) lines.push(`  ${s.action.padEnd(8)} ${s.name} (${s.reason})`);
+    for (const s of result.steps) lines.push(`  ${describePlanStep(s)}`);
     return `${lines.join('\n')}\n`;
   }
   lines.push(changed.length ? `mail server for ${config.domain} is up (${result.seconds.toFixed(1)}s)` : `mail server for ${config.domain} is up to date (${result.seconds.toFixed(1)}s, nothing changed)`);

@@ -3,7 +3,6 @@
  * greeting; the engine runs it only every few seconds, so while waiting we
  * also run the same probe ourselves and accept whichever succeeds first.
  */
-import { execIn } from '../docker/exec.js';
 import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError } from '../errors.js';
@@ -36,7 +35,7 @@ async function waitOne(docker: Engine, name: string, progress: Progress, timeout
     }
     if (health.health === 'healthy') break;
     if (health.state === 'running') {
-      const probe = await execIn(docker.getContainer(name), HEALTH_PROBE).catch(() => undefined);
+      const probe = await docker.container(name).exec(HEALTH_PROBE).catch(() => undefined);
       if (probe?.exitCode === 0) break;
       last = health.lastProbe || probe?.stderr.trim() || 'probe failed';
     }

@@ -1,5 +1,5 @@
 /** Following the JSON progress streams of build, pull and import. */
-import type { Engine } from './engine.js';
+import type Docker from 'dockerode';
 
 export interface StreamEvent {
   stream?: string;
@@ -17,7 +17,7 @@ export interface StreamEvent {
  * error event becomes the rejection.
  */
 export function followStream(
-  docker: Engine,
+  docker: Docker,
   stream: NodeJS.ReadableStream,
   onEvent: (event: StreamEvent) => void,
 ): Promise<StreamEvent[]> {

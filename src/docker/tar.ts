@@ -1,8 +1,6 @@
-/** Files in and out of containers (and their volumes) as tar archives. */
+/** Files in and out of containers as tar archives: building one, reading one. */
 import { pack, extract } from 'tar-stream';
-import type { Container } from 'dockerode';
 import type { FileSpec } from '../spec/types.js';
-import { orAbsent } from './engine.js';
 
 /** A tar archive of files and directories, with owners and modes as given. */
 export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {
@@ -22,16 +20,8 @@ export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {
   });
 }
 
-/** Put files into a container (created or running), relative to /. */
-export async function putFiles(container: Container, files: readonly FileSpec[]): Promise<void> {
-  if (files.length === 0) return;
-  await container.putArchive(await tarOf(files), { path: '/' });
-}
-
-/** Read one file from a container; undefined when it does not exist. */
-export async function readFile(container: Container, path: string): Promise<Buffer | undefined> {
-  const stream = await orAbsent(container.getArchive({ path }));
-  if (!stream) return undefined;
+/** The content of the first regular file of a tar stream. */
+export function firstFileOf(stream: NodeJS.ReadableStream): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const unpack = extract();
     let content: Buffer | undefined;
@@ -50,11 +40,8 @@ export async function readFile(container: Container, path: string): Promise<Buff
   });
 }
 
-/** Names of the entries directly under a directory of a container. */
-export async function listDir(container: Container, path: string): Promise<string[]> {
-  const stream = await orAbsent(container.getArchive({ path }));
-  if (!stream) return [];
-  const base = path.replace(/\/+$/, '').split('/').pop()!;
+/** Names directly under the directory `base` at the top of a tar stream (the engine's archive of a directory). */
+export function namesUnder(stream: NodeJS.ReadableStream, base: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const names = new Set<string>();
     const unpack = extract();
