@@ -25,6 +25,9 @@ export async function connectEngine(): Promise<Engine> {
   return engine;
 }
 
+/** The engine at DOCKER_HOST (or the default socket), unchecked: for the sidecars. */
+export const dockerAtEnv = (): Engine => new DockerodeEngine(new Docker());
+
 export class DockerodeEngine implements Engine {
   constructor(private readonly docker: Docker) {}
 

@@ -14,7 +14,6 @@ import type { Config } from '../config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
-import { connectEngine } from '../docker/dockerode-engine.js';
 import type { Engine } from '../docker/engine.js';
 import { errorMessage } from '../errors.js';
 import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
@@ -23,15 +22,15 @@ import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check
 
 export interface DoctorOptions {
   resolver?: string;
-  /** Connect to the engine (tests pass their own failure). */
-  engine?: () => Promise<Engine>;
+  /** Connect to the engine (the command's; tests pass a fake or a failure). */
+  connect: () => Promise<Engine>;
 }
 
-export async function doctor(config: Config, options: DoctorOptions = {}): Promise<Check[]> {
+export async function doctor(config: Config, options: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
   let docker: Engine | undefined;
   try {
-    docker = await (options.engine ?? connectEngine)();
+    docker = await options.connect();
     checks.push({ name: 'docker engine', status: 'ok', detail: 'answers' });
   } catch (err) {
     checks.push({ name: 'docker engine', status: 'fail', detail: errorMessage(err), fix: 'start it: `make engine`, or `systemctl start docker`' });

@@ -33,7 +33,8 @@ export interface ExecuteOptions {
 export async function executePlan(engine: Engine, config: Config, stackPlan: StackPlan, options: ExecuteOptions, progress: Progress): Promise<void> {
   const of = (kind: string, action?: string) => stackPlan.steps.filter((s) => s.kind === kind && (!action || s.action === action));
   const baseId = await ensureBaseImage(engine, config, progress, options.noCache);
-  const targets = await imageTargets(config, baseId, neededImages(config) as ImageName[]);
+  // The same tags as observed, unless the base changed under them (made now, or pulled anew).
+  const targets = baseId === stackPlan.seen.baseImageId ? stackPlan.seen.targets : await imageTargets(config, baseId, neededImages(config) as ImageName[]);
   const imageIds: Record<string, string> = {};
   for (const target of targets) imageIds[target.ref] = (await buildTarget(engine, config, target, options.noCache ?? false, progress)).id;
 

@@ -29,6 +29,8 @@ export interface StackPlan {
   steps: PlanStep[];
   /** The container steps, with what the executor needs to create each. */
   containers: Step[];
+  /** What the plan was made from. */
+  seen: Observation;
 }
 
 const MAIL_SERVICES = ['chasquid', 'dovecot'];
@@ -85,7 +87,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
   steps.push(...guardSteps(config, seen, containers));
   steps.push(...dkimSteps(config, seen));
   steps.push({ kind: 'senders', action: 'refresh', name: 'sender map', reason: 'who may send as what, from the accounts as they are' });
-  return { steps, containers };
+  return { steps, containers, seen };
 }
 
 function certificateStep(config: Config, seen: Observation): PlanStep {

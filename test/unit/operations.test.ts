@@ -161,7 +161,7 @@ test('restore: a backup does not choose the base image, the ACME server or the r
 
 test('doctor without an engine: that check fails with the fix, and the DNS checks still run', async (t) => {
   const checks = await doctor(configFrom({ MAIL_IPV4: '198.51.100.7', DNSBL_ZONES: 'off' }), {
-    engine: async () => { throw new Error('no Docker engine answers at /var/run/docker.sock'); },
+    connect: async () => { throw new Error('no Docker engine answers at /var/run/docker.sock'); },
     resolver: '127.0.0.1:9',
   });
   const engine = checks.find((c) => c.name === 'docker engine')!;
