@@ -1,10 +1,10 @@
 /** `mailctl bans` and `unban`: asked of the guard sidecar, which keeps the bans (src/sidecar/guard.ts). */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError, UsageError } from '../errors.js';
+import { OperationalError, UsageError } from '../core/errors.js';
 import { runningService } from '../runtime/running.js';
 import { healthOf } from '../docker/containers.js';
-import { containerName } from '../layout.js';
+import { containerName } from '../model/layout.js';
 import type { Ban } from './ban-book.js';
 import { parseBanTarget } from './ip.js';
 

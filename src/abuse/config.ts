@@ -1,5 +1,5 @@
 /** The .env keys against abuse: the daily sending limit and the failed-login bans. Pure. */
-import { isIPv4, isIPv6 } from '../validate.js';
+import { isIPv4, isIPv6 } from '../config/validate.js';
 import { toBits } from './ip.js';
 
 /** Are the bits after the prefix all zero? */

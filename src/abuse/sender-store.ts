@@ -4,9 +4,9 @@
  * the hook never reads half of one). Callers hold the accounts lock.
  */
 import type { AccountsState } from '../accounts/alias-graph.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
+import { OperationalError } from '../core/errors.js';
 import { runningService } from '../runtime/running.js';
 import { parseSenderRules, renderSenderMap, renderSenderRules, type SenderRule } from './senders.js';
 

@@ -7,7 +7,7 @@
  */
 import { alternateForms, parseTarget, withoutSuffix } from '../accounts/address.js';
 import { resolveAlias, type AccountsState } from '../accounts/alias-graph.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface SenderRule { kind: 'allow' | 'deny'; user: string; address: string }
 export type SenderVia = 'own' | 'alias' | 'allowed';

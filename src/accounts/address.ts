@@ -15,8 +15,8 @@
  *   tells dovecot the other spellings of the same account (`alternateForms`).
  */
 import { domainToUnicode } from 'node:url';
-import { UsageError } from '../errors.js';
-import { normalizeDomain } from '../validate.js';
+import { UsageError } from '../core/errors.js';
+import { normalizeDomain } from '../config/validate.js';
 
 export interface Address {
   /** Local part: NFC, lower case. */

@@ -4,12 +4,12 @@
  * SIGHUP makes chasquid re-read them at once. Callers hold the accounts lock
  * (accounts/changes.ts) and have checked the change against the alias graph.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { CHASQUID_DOMAINS_DIR, containerName } from '../model/layout.js';
 import { runningService } from '../runtime/running.js';
-import { normalizeDomain } from '../validate.js';
+import { normalizeDomain } from '../config/validate.js';
 import { parseAddress, parseTarget } from './address.js';
 import { parseAliases, type AliasEntry } from './aliases-file.js';
 

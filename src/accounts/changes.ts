@@ -3,11 +3,11 @@
  * checks the change against the current users, domains and aliases first, and
  * keeps postmaster@ and abuse@ of every domain delivering somewhere.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { UsageError } from '../errors.js';
-import type { Progress } from '../progress.js';
-import { normalizeDomain } from '../validate.js';
+import { UsageError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import { normalizeDomain } from '../config/validate.js';
 import { mailDomain, parseAddress, parseTarget } from './address.js';
 import {
   checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,

@@ -3,11 +3,11 @@
  * DKIM key and aliases file. chasquid reads the list only at start, so adding
  * or removing one restarts it; nothing else does.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { ContainerHandle, Engine } from '../docker/engine.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
-import type { Progress } from '../progress.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { CHASQUID_DOMAINS_DIR, containerName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
 import { waitHealthy } from '../runtime/health.js';
 import { runningService } from '../runtime/running.js';
 import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';

@@ -5,9 +5,9 @@
  * run one at a time, from any number of mailctl processes. If mailctl dies,
  * the engine closes the command's stdin and the lock is released.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError, errorMessage } from '../errors.js';
+import { OperationalError, errorMessage } from '../core/errors.js';
 import { runningService } from '../runtime/running.js';
 
 export async function withAccountsLock<T>(docker: Engine, config: Config, work: () => Promise<T>): Promise<T> {

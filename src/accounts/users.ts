@@ -5,10 +5,10 @@
  * exec's stdin, never in a command line. Callers hold the accounts lock
  * (accounts/changes.ts) for changes.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { USERS_FILE } from '../layout.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { USERS_FILE } from '../model/layout.js';
 import { runningService } from '../runtime/running.js';
 import { alternateForms, parseAddress, type Address } from './address.js';
 import { checkPassword } from './password.js';

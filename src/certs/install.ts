@@ -3,18 +3,14 @@
  * root:chasquid, 0640, as both mail containers read them. Written through a
  * short-lived helper container so it works before the stack exists.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import type { Config } from '../config.js';
+import { X509Certificate } from 'node:crypto';
+import type { Config } from '../config/config.js';
 import { orAbsent, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../layout.js';
+import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../model/layout.js';
 import type { CertPair } from './selfsigned.js';
 
 const HELPER_MOUNT = '/certs';
-
-export function fingerprint(pair: CertPair): string {
-  return createHash('sha256').update(pair.certPem).update(pair.keyPem).digest('hex');
-}
 
 /**
  * Install `pair` into the certificates volume unless it is already there (or,

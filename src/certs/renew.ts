@@ -4,15 +4,15 @@
  * certs/<hostname>/; selfsigned: a new one from the local CA with --force),
  * and a report of what changed.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
-import { containerName } from '../layout.js';
-import type { Progress } from '../progress.js';
+import { OperationalError } from '../core/errors.js';
+import { containerName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
 import { waitHealthy } from '../runtime/health.js';
 import { servedCertificate } from './probe.js';
-import { probeAddress } from '../spec/listen.js';
+import { probeAddress } from '../model/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
 

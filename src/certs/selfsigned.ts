@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, X509Certificate, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeAtomic } from '../files.js';
+import { writeAtomic } from '../core/files.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 

@@ -2,9 +2,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config.js';
-import { OperationalError } from '../errors.js';
-import { CERT_FILE, KEY_FILE } from '../layout.js';
+import type { Config } from '../config/config.js';
+import { OperationalError } from '../core/errors.js';
+import { CERT_FILE, KEY_FILE } from '../model/layout.js';
 import { ensureLocalCa, readLocalCa, type CertPair } from './selfsigned.js';
 
 export interface StartingCertificate {

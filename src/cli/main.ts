@@ -4,8 +4,8 @@
  * error). User errors print one line; stacks only with MAILCTL_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
-import { OperationalError, UsageError } from '../errors.js';
-import { version } from '../version.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { version } from '../core/version.js';
 import { registerCommands } from './commands/index.js';
 import { connectDocker, type CliContext } from './context.js';
 

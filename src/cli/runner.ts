@@ -6,9 +6,9 @@
  * then exit 1).
  */
 import type { Command } from 'commander';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { createProgress, type Progress } from '../progress.js';
+import { createProgress, type Progress } from '../core/progress.js';
 import { configFor, printJson, type CliContext } from './context.js';
 
 export interface Output {

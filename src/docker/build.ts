@@ -1,8 +1,8 @@
 /** Image builds through the engine, with tar-fs build contexts. */
 import tar from 'tar-fs';
-import { OperationalError } from '../errors.js';
-import { LABEL } from '../labels.js';
-import type { ContextFile } from '../images.js';
+import { OperationalError } from '../core/errors.js';
+import { LABEL } from '../model/labels.js';
+import type { ContextFile } from '../images/context.js';
 import { shortReason, type Engine } from './engine.js';
 import { StreamError } from './progress-stream.js';
 

@@ -1,8 +1,8 @@
 /** Containers, networks and volumes of one project, as the engine sees them. */
-import { OperationalError } from '../errors.js';
-import { LABEL, projectLabels } from '../labels.js';
+import { OperationalError } from '../core/errors.js';
+import { LABEL, projectLabels } from '../model/labels.js';
 import type { Observed } from '../plan/containers.js';
-import type { ServiceSpec } from '../spec/types.js';
+import type { ServiceSpec } from '../model/types.js';
 import { isConflict, isNotFound, shortReason, type ContainerCreateOptions, type ContainerHandle, type Engine } from './engine.js';
 
 export const projectFilter = (project: string) => [`${LABEL.managed}=true`, `${LABEL.project}=${project}`];

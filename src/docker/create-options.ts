@@ -1,9 +1,9 @@
 /** How a ServiceSpec becomes the engine's create options: a pure translation. */
 import type { ContainerCreateOptions } from './engine.js';
-import { LABEL, projectLabels } from '../labels.js';
-import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
-import { publishedAddresses } from '../spec/listen.js';
-import type { ServiceSpec } from '../spec/types.js';
+import { LABEL, projectLabels } from '../model/labels.js';
+import { configHash, encodeAspects, type Aspects } from '../model/hash.js';
+import { publishedAddresses } from '../model/listen.js';
+import type { ServiceSpec } from '../model/types.js';
 
 export function createOptions(spec: ServiceSpec, project: string, network: string, aspects: Aspects): ContainerCreateOptions {
   const exposed: Record<string, object> = {};
@@ -17,7 +17,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
     name: spec.name,
     // The service name, never MAIL_HOSTNAME: on a user-defined network a
     // container's hostname becomes a DNS alias, and MAIL_HOSTNAME must lead
-    // to the certbot sidecar for http-01 (see FIELD-NOTES).
+    // to the certbot sidecar for http-01, not to this container.
     ...(spec.hostNetwork ? {} : { Hostname: spec.service }),
     Image: spec.image,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),

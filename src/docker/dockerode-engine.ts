@@ -4,8 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import type { FileSpec } from '../spec/types.js';
-import { OperationalError } from '../errors.js';
+import type { FileSpec } from '../model/types.js';
+import { OperationalError } from '../core/errors.js';
 import { ignoreNotModified, isNotFound, orAbsent, shortReason, type ContainerHandle, type Engine, type ExecResult, type ImageBuild } from './engine.js';
 import { firstFileOf, namesUnder, tarOf } from './tar.js';
 import { followStream } from './progress-stream.js';

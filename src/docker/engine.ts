@@ -6,7 +6,7 @@
  * `statusCode` (404 missing, 409 conflict), which `orAbsent` and friends read.
  */
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import type { FileSpec } from '../spec/types.js';
+import type { FileSpec } from '../model/types.js';
 
 export type { ContainerCreateOptions, ContainerInspectInfo };
 

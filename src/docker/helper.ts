@@ -3,7 +3,7 @@
  * running stack (and without touching the host's filesystem). Never started
  * unless asked; always removed, whatever happens.
  */
-import { projectLabels } from '../labels.js';
+import { projectLabels } from '../model/labels.js';
 import type { ContainerHandle, Engine } from './engine.js';
 
 export interface HelperMount {

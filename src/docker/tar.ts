@@ -1,6 +1,6 @@
 /** Files in and out of containers as tar archives: building one, reading one. */
 import { pack, extract } from 'tar-stream';
-import type { FileSpec } from '../spec/types.js';
+import type { FileSpec } from '../model/types.js';
 
 /** A tar archive of files and directories, with owners and modes as given. */
 export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {

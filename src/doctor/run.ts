@@ -9,14 +9,14 @@ import { Resolver } from 'node:dns/promises';
 import { stackRecords } from '../accounts/domains.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
 import { servedCertificate } from '../certs/probe.js';
-import { hostPort, probeAddress, probeAddresses } from '../spec/listen.js';
-import type { Config } from '../config.js';
+import { hostPort, probeAddress, probeAddresses } from '../model/listen.js';
+import type { Config } from '../config/config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { errorMessage } from '../errors.js';
-import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
+import { errorMessage } from '../core/errors.js';
+import { HEALTH_PROBE, stackSpecs, neededImages } from '../model/services.js';
 import { greet, GREETINGS } from './greeting.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 

@@ -10,23 +10,23 @@
  * dovecot fills only by rename), or both if a delivery was in flight; the
  * restore then delivers it again rather than lose it.
  */
-import { tempPathFor } from '../files.js';
+import { tempPathFor } from '../core/files.js';
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { buildImages } from '../build.js';
+import { buildImages } from '../images/build.js';
 import { localCaDir, manualCertDir } from '../certs/source.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
 import { ignoreNotModified, isNotFound, shortReason, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { volumeName, type VolumeName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import type { FileSpec } from '../spec/types.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { volumeName, type VolumeName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import type { FileSpec } from '../model/types.js';
 import { BACKUP_FORMAT, BACKUP_ROOT, DATA_VOLUMES, MANIFEST_PATH, sitePath, volumePath, type BackupManifest } from './manifest.js';
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 import { byStopOrder, STOP_ORDER } from '../runtime/running.js';
 
 export interface BackupResult {

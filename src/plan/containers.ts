@@ -2,8 +2,8 @@
  * Reconcile as a pure plan: desired services + what the engine has -> steps.
  * Volumes are never part of a plan: data is only removed by `down --volumes`.
  */
-import { changedAspects, configHash, decodeAspects, type Aspects } from '../spec/hash.js';
-import type { ServiceSpec } from '../spec/types.js';
+import { changedAspects, configHash, decodeAspects, type Aspects } from '../model/hash.js';
+import type { ServiceSpec } from '../model/types.js';
 
 export interface Desired {
   spec: ServiceSpec;

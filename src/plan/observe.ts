@@ -4,14 +4,14 @@
  * containers, the certificate in its volume, the domains' DKIM keys). The
  * plan is made from this; `up --dry-run` stops there, having written nothing.
  */
-import type { Config } from '../config.js';
-import { imageTargets, type ImageTarget } from '../build.js';
+import type { Config } from '../config/config.js';
+import { imageTargets, type ImageTarget } from '../images/build.js';
 import { observeProject, projectFilter } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import type { ImageName } from '../images.js';
-import { CERT_FILE, CHASQUID_DOMAINS_DIR, containerName, DOVECOT_CERTS_DIR, networkName } from '../layout.js';
+import type { ImageName } from '../images/context.js';
+import { CERT_FILE, CHASQUID_DOMAINS_DIR, containerName, DOVECOT_CERTS_DIR, networkName } from '../model/layout.js';
 import { selectorOf } from '../dns/dkim.js';
-import { neededImages, type MailLogs } from '../spec/services.js';
+import { neededImages, type MailLogs } from '../model/services.js';
 import type { Observed } from './containers.js';
 
 export interface Observation {

@@ -4,12 +4,12 @@
  * certificate, containers (with their strategy), reloads, the guard, DKIM
  * keys and the sender map. `up --dry-run` prints it; the executor runs it.
  */
-import type { Config } from '../config.js';
-import type { ImageTarget } from '../build.js';
+import type { Config } from '../config/config.js';
+import type { ImageTarget } from '../images/build.js';
 import { plannedCertificate, acmeCaBundle } from '../certs/source.js';
-import { containerName, networkName, volumeName } from '../layout.js';
-import { specAspects } from '../spec/hash.js';
-import { guardSpec, stackSpecs } from '../spec/services.js';
+import { containerName, networkName, volumeName } from '../model/layout.js';
+import { specAspects } from '../model/hash.js';
+import { guardSpec, stackSpecs } from '../model/services.js';
 import { changes, plan as planContainers, type Desired, type Step } from './containers.js';
 import type { Observation } from './observe.js';
 

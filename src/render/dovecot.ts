@@ -1,9 +1,9 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
-import type { Config } from '../config.js';
-import { dovecotListen } from '../spec/listen.js';
+import type { Config } from '../config/config.js';
+import { dovecotListen } from '../model/listen.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
-} from '../layout.js';
+} from '../model/layout.js';
 
 const HOME = `${MAIL_ROOT}/%{user | domain}/%{user | username}`;
 

@@ -5,9 +5,9 @@
  */
 import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
-import type { Progress } from '../progress.js';
-import { HEALTH_PROBE } from '../spec/services.js';
+import { OperationalError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import { HEALTH_PROBE } from '../model/services.js';
 
 const TIMEOUT_MS = 120_000;
 /** clamd cannot start before freshclam's first download of the signatures (hundreds of MB). */

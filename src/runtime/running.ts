@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { healthOf } from '../docker/containers.js';
 import type { ContainerHandle, Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
-import { containerName } from '../layout.js';
+import { OperationalError } from '../core/errors.js';
+import { containerName } from '../model/layout.js';
 
 /** Stop order: chasquid first, so it stops taking mail before dovecot, which delivers it, goes away. */
 export const STOP_ORDER = ['chasquid', 'dovecot', 'certbot'];

@@ -1,14 +1,14 @@
 /** What the stack should be, from the config: images built, specs made. For `mailctl compose`, which writes a file instead of running containers. */
-import { buildImages, type BuiltImage } from '../build.js';
-import type { Config } from '../config.js';
+import { buildImages, type BuiltImage } from '../images/build.js';
+import type { Config } from '../config/config.js';
 import { ensureNetwork, ensureVolume } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { networkName } from '../layout.js';
-import type { Progress } from '../progress.js';
+import { networkName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
 import type { Desired } from '../plan/containers.js';
-import { neededImages } from '../spec/services.js';
+import { neededImages } from '../model/services.js';
 import { desiredServices } from '../plan/stack-plan.js';
-import { volumeName } from '../layout.js';
+import { volumeName } from '../model/layout.js';
 
 export interface DesiredStack {
   images: Record<string, BuiltImage>;

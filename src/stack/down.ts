@@ -1,9 +1,9 @@
 /** `mailctl down`: remove the containers and the network; volumes only when asked. */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { observeProject, projectFilter, removeContainer } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { networkName } from '../layout.js';
-import type { Progress } from '../progress.js';
+import { networkName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
 import { byStopOrder } from '../runtime/running.js';
 import { teardownFirewall } from '../abuse/bans.js';
 

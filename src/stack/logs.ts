@@ -1,6 +1,6 @@
 /** Following a container's logs, split to stdout and stderr as the service wrote them. */
 import { isNotFound, type Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
+import { OperationalError } from '../core/errors.js';
 
 export async function followLogs(docker: Engine, name: string, tail: number | undefined, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<void> {
   try {

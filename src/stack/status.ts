@@ -2,13 +2,13 @@
 import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { servedCertificate } from '../certs/probe.js';
-import { hostPort, probeAddress } from '../spec/listen.js';
-import { servicePorts, type StackService } from '../spec/services.js';
-import { containerName, SIDECAR_STATE_DIR } from '../layout.js';
+import { hostPort, probeAddress } from '../model/listen.js';
+import { servicePorts, type StackService } from '../model/services.js';
+import { containerName, SIDECAR_STATE_DIR } from '../model/layout.js';
 
 export interface ServiceStatus {
   service: string;

@@ -1,8 +1,8 @@
 /** `mailctl up`: observe, plan, and (unless a dry run) execute the plan. */
 import { startingCertificate, localCaDir } from '../certs/source.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import type { Progress } from '../progress.js';
+import type { Progress } from '../core/progress.js';
 import { executePlan } from '../plan/execute.js';
 import { observeStack } from '../plan/observe.js';
 import { planStack, type PlanStep } from '../plan/stack-plan.js';

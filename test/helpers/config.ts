@@ -1,4 +1,4 @@
-import { buildConfig, type Config } from '../../src/config.js';
+import { buildConfig, type Config } from '../../src/config/config.js';
 
 /** A Config from raw .env values, as loadConfig would build it from a file. */
 export function configFrom(raw: Record<string, string> = {}, siteDir = '/site'): Config {

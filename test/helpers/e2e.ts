@@ -116,10 +116,10 @@ export function dnsmasqZone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsR
 
 /**
  * What `docker inspect` shows of each container of a project, against what
- * spec/limits.ts says it may have: the problems found (none is good).
+ * model/limits.ts says it may have: the problems found (none is good).
  */
 export async function hardeningProblems(project: string): Promise<{ services: string[]; problems: string[] }> {
-  const { PRIVILEGES, DEFAULT_LIMITS } = await import('../../src/spec/limits.js');
+  const { PRIVILEGES, DEFAULT_LIMITS } = await import('../../src/model/limits.js');
   const problems: string[] = [];
   const services: string[] = [];
   for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.mailctl.project=${project}`] } })) {

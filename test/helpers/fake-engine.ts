@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions, ContainerHandle, ContainerInspectInfo, Engine, ExecResult, ImageBuild } from '../../src/docker/engine.js';
-import type { FileSpec } from '../../src/spec/types.js';
+import type { FileSpec } from '../../src/model/types.js';
 
 export const engineError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode, json: { message } });
 

@@ -7,7 +7,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { spawnSync } from 'node:child_process';
 import type { Engine } from '../../src/docker/engine.js';
-import { projectLabels } from '../../src/labels.js';
+import { projectLabels } from '../../src/model/labels.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 
 function capture(engine: Engine = new FakeEngine()): CliContext & { out: () => string; err: () => string } {

@@ -4,7 +4,7 @@ import { abuseConfig, parseDuration, parseNetwork } from '../../src/abuse/config
 import {
   allowSender, denySender, forgetAccounts, parseSenderRules, renderSenderMap, renderSenderRules, sendersOf, type SenderRule,
 } from '../../src/abuse/senders.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 
 const state = (aliases: Record<string, string[]> = {}): AccountsState => ({
   domains: ['a.test', 'xn--bcher-kva.test'],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseBanTarget } from '../../abuse/ip.js';
 import { listBans, unban } from '../../abuse/bans.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { buildImages } from '../../build.js';
-import { parseImageNames, SERVICES } from '../../images.js';
+import { buildImages } from '../../images/build.js';
+import { parseImageNames, SERVICES } from '../../images/context.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { stackRecords } from '../../accounts/domains.js';
 import { checkRecords, parseResolver } from '../../dns/check.js';
 import { ptrAdvice, zoneLines } from '../../dns/records.js';
-import { OperationalError } from '../../errors.js';
-import { normalizeDomain } from '../../validate.js';
+import { OperationalError } from '../../core/errors.js';
+import { normalizeDomain } from '../../config/validate.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 

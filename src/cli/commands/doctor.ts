@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseResolver } from '../../dns/check.js';
 import { doctor } from '../../doctor/run.js';
 import { anyFailed, type Check } from '../../doctor/judge.js';
-import { OperationalError } from '../../errors.js';
+import { OperationalError } from '../../core/errors.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { exportCompose } from '../../ops/compose.js';
+import { exportCompose } from '../../ops/export-compose.js';
 import { up } from '../../stack/up.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { healthOf, logTail } from '../../docker/containers.js';
-import { SERVICES } from '../../images.js';
-import { OperationalError, UsageError } from '../../errors.js';
-import { containerName } from '../../layout.js';
+import { SERVICES } from '../../images/context.js';
+import { OperationalError, UsageError } from '../../core/errors.js';
+import { containerName } from '../../model/layout.js';
 import { down } from '../../stack/down.js';
 import { followLogs } from '../../stack/logs.js';
 import { stackStatus, type StackStatus } from '../../stack/status.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import { checkBindAddresses } from '../../stack/host.js';
 import { up, type UpResult } from '../../stack/up.js';
 import { describePlanStep, planChanges } from '../../plan/stack-plan.js';

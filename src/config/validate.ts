@@ -5,7 +5,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { isIP } from 'node:net';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 // eslint-disable-next-line no-control-regex

@@ -3,7 +3,7 @@
  * dropped), whether it may gain privileges, and its memory and process
  * limits (MAIL_MEMORY and MAIL_PIDS override these, per service). Pure.
  */
-import { SERVICES, type ImageName } from '../images.js';
+import { SERVICES, type ImageName } from '../images/context.js';
 
 export interface Privileges { capabilities: string[]; noNewPrivileges: boolean }
 export interface Limits { memoryBytes: number; pids: number }

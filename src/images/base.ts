@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from './config.js';
-import type { Engine } from './docker/engine.js';
-import { OperationalError } from './errors.js';
-import type { Progress } from './progress.js';
+import type { Config } from '../config/config.js';
+import type { Engine } from '../docker/engine.js';
+import { OperationalError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 
 const PULL_TIMEOUT_MS = 60_000;
 

@@ -1,12 +1,12 @@
 /** Config -> the services of the stack. Pure. */
 import { basename, dirname } from 'node:path';
-import type { Config, PortName } from '../config.js';
-import { PORT_KEYS } from '../config.js';
+import type { Config, PortName } from '../config/config.js';
+import { PORT_KEYS } from '../config/config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
   CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
   SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
-} from '../layout.js';
+} from './layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
@@ -53,7 +53,7 @@ const volume = (config: Config, name: VolumeName) => volumeName(config.project, 
 function base(config: Config, service: StackService, image: string | undefined): Omit<ServiceSpec, 'mounts'> {
   if (!image) throw new Error(`no image for ${service}`);
   return {
-    service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], extra: {}, env: {}, files: [], ports: [],
+    service, name: containerName(config.project, service), image, dns: [...config.dns], networkAliases: [], env: {}, files: [], ports: [],
     health: healthOf(service),
     logs: LOG_ROTATION,
     privileges: PRIVILEGES[service],

@@ -7,13 +7,13 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, sta
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
-import { UsageError } from './errors.js';
-import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './config-check.js';
-import type { ImageName } from './images.js';
-import { parseLimits, type Limits } from './spec/limits.js';
-import { IMAGES_DIR } from './paths.js';
-import { mailDomain, parseTarget } from './accounts/address.js';
+import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from '../abuse/config.js';
+import { UsageError } from '../core/errors.js';
+import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './check.js';
+import type { ImageName } from '../images/context.js';
+import { parseLimits, type Limits } from '../model/limits.js';
+import { IMAGES_DIR } from '../core/paths.js';
+import { mailDomain, parseTarget } from '../accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
 
 export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;

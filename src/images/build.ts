@@ -1,10 +1,10 @@
 /** `mailctl build`: make the images that are missing (or all, with noCache). */
-import { ensureBaseImage } from './base-image.js';
-import type { Config } from './config.js';
-import { buildImage } from './docker/build.js';
-import type { Engine } from './docker/engine.js';
-import { contextDir, contextHash, imageRef, readContext, SERVICES, type ContextFile, type ImageName } from './images.js';
-import type { Progress } from './progress.js';
+import { ensureBaseImage } from './base.js';
+import type { Config } from '../config/config.js';
+import { buildImage } from '../docker/build.js';
+import type { Engine } from '../docker/engine.js';
+import { contextDir, contextHash, imageRef, readContext, SERVICES, type ContextFile, type ImageName } from './context.js';
+import type { Progress } from '../core/progress.js';
 import { bundledFiles } from './bundles.js';
 
 export interface BuiltImage {

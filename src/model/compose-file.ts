@@ -15,10 +15,10 @@
  *   up to date, so both tools can run the same stack.
  */
 import { posix } from 'node:path';
-import { projectLabels, LABEL } from '../labels.js';
-import { configHash, encodeAspects, type Aspects } from '../spec/hash.js';
-import { publishedAddresses } from '../spec/listen.js';
-import type { FileSpec, ServiceSpec } from '../spec/types.js';
+import { projectLabels, LABEL } from './labels.js';
+import { configHash, encodeAspects, type Aspects } from './hash.js';
+import { publishedAddresses } from './listen.js';
+import type { FileSpec, ServiceSpec } from './types.js';
 
 export const COMPOSE_VERSION = '3.8';
 

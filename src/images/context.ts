@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { IMAGES_DIR } from './paths.js';
-import { UsageError } from './errors.js';
+import { IMAGES_DIR } from '../core/paths.js';
+import { UsageError } from '../core/errors.js';
 
 export const SERVICES = ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard'] as const;
 export type ImageName = (typeof SERVICES)[number];

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContextFile, ImageName } from './images.js';
-import { PACKAGE_ROOT } from './paths.js';
+import type { ContextFile, ImageName } from './context.js';
+import { PACKAGE_ROOT } from '../core/paths.js';
 
 /**
  * Bundling takes esbuild a few hundred ms a run, and every `up` needs the

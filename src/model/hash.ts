@@ -25,7 +25,6 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     limits: short(spec.limits),
     ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
     ...(spec.init ? { init: 'yes' } : {}),
-    ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
 }
 

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildConfig, type Config, type CertMode, LETSENCRYPT } from './config.js';
-import { writeAtomic } from './files.js';
-import { UsageError } from './errors.js';
+import { writeAtomic } from '../core/files.js';
+import { UsageError } from '../core/errors.js';
 
 export interface InitAnswers {
   domain: string;

@@ -10,15 +10,15 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
-import { composeDocument } from '../compose/document.js';
-import type { Config } from '../config.js';
+import { composeDocument } from '../model/compose-file.js';
+import type { Config } from '../config/config.js';
 import { makeDkimKey } from '../accounts/domains.js';
-import { CHASQUID_DOMAINS_DIR } from '../layout.js';
-import type { ServiceSpec } from '../spec/types.js';
+import { CHASQUID_DOMAINS_DIR } from '../model/layout.js';
+import type { ServiceSpec } from '../model/types.js';
 import type { Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { writeAtomic } from '../files.js';
-import type { Progress } from '../progress.js';
+import { writeAtomic } from '../core/files.js';
+import type { Progress } from '../core/progress.js';
 import { desiredStack, ensureStackObjects } from '../stack/desired.js';
 
 export interface ComposeResult {

@@ -71,6 +71,4 @@ export interface ServiceSpec {
   health: HealthSpec;
   /** json-file logs, rotated: a busy server's logs cannot fill the disk (and the guard reads them). */
   logs: { maxSize: string; maxFiles: number };
-  /** Free-form inputs that must recreate the container when they change (e.g. a certificate fingerprint). */
-  extra: Record<string, string>;
 }
