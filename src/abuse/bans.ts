@@ -6,7 +6,7 @@ import { runningService } from '../runtime/running.js';
 import { healthOf } from '../docker/containers.js';
 import { containerName } from '../model/layout.js';
 import type { Ban } from './ban-book.js';
-import { parseBanTarget } from './ip.js';
+import { parseBanTarget } from '../names/ip.js';
 
 const GUARD = ['node', '/usr/local/lib/mailctl/mailctl-guard.cjs'];
 

@@ -9,8 +9,8 @@ import type { Engine } from '../docker/engine.js';
 import { OperationalError, UsageError } from '../core/errors.js';
 import { CHASQUID_DOMAINS_DIR, containerName } from '../model/layout.js';
 import { runningService } from '../runtime/running.js';
-import { normalizeDomain } from '../config/validate.js';
-import { parseAddress, parseTarget } from './address.js';
+import { normalizeDomain } from '../names/validate.js';
+import { parseAddress, parseTarget } from '../names/address.js';
 import { parseAliases, type AliasEntry } from './aliases-file.js';
 
 const ALIASES_TOOL = '/usr/local/bin/mailctl-aliases';

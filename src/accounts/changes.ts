@@ -7,8 +7,8 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import { UsageError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
-import { normalizeDomain } from '../config/validate.js';
-import { mailDomain, parseAddress, parseTarget } from './address.js';
+import { normalizeDomain } from '../names/validate.js';
+import { mailDomain, parseAddress, parseTarget } from '../names/address.js';
 import {
   checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
   type AccountsState, type AliasChange, type ChainEnd,
@@ -18,8 +18,8 @@ import type { AliasEntry } from './aliases-file.js';
 import { createDomain, listDomains, removeDomain } from './domains.js';
 import { withAccountsLock } from './lock.js';
 import { listUsers, removeUser, writeUser } from './users.js';
-import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from '../abuse/senders.js';
-import { readSenderRules, writeSenderMap, writeSenderRules } from '../abuse/sender-store.js';
+import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from './senders.js';
+import { readSenderRules, writeSenderMap, writeSenderRules } from './sender-store.js';
 
 interface Snapshot { state: AccountsState; aliases: AliasEntry[] }
 

@@ -10,7 +10,7 @@ import type { Engine } from '../docker/engine.js';
 import { OperationalError, UsageError } from '../core/errors.js';
 import { USERS_FILE } from '../model/layout.js';
 import { runningService } from '../runtime/running.js';
-import { alternateForms, parseAddress, type Address } from './address.js';
+import { alternateForms, parseAddress, type Address } from '../names/address.js';
 import { checkPassword } from './password.js';
 import { parsePasswd, type UserEntry } from './passwd.js';
 

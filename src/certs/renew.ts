@@ -4,6 +4,7 @@
  * certs/<hostname>/; selfsigned: a new one from the local CA with --force),
  * and a report of what changed.
  */
+import { MAIL_SERVICES } from '../model/service-table.js';
 import type { Config } from '../config/config.js';
 import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
@@ -26,7 +27,7 @@ export interface RenewResult {
   reloaded: string[];
 }
 
-const MAIL = ['chasquid', 'dovecot'] as const;
+const MAIL = MAIL_SERVICES;
 
 export async function renew(docker: Engine, config: Config, options: { force?: boolean }, progress: Progress): Promise<RenewResult> {
   const names = MAIL.map((s) => containerName(config.project, s));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { loadConfig } from '../config/load.js';
 import type { Engine } from '../docker/engine.js';
 
 /** What commands get from the outside world; tests pass their own. */

@@ -3,18 +3,15 @@
  * --env-file) with real environment variables on top, checked all at once,
  * frozen, and passed down. Nothing else in mailctl reads process.env.
  */
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
-import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from '../abuse/config.js';
+import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse.js';
 import { UsageError } from '../core/errors.js';
-import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './check.js';
-import type { ImageName } from '../images/context.js';
+import { MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './check.js';
+import type { ServiceName } from '../model/service-table.js';
 import { parseLimits, type Limits } from '../model/limits.js';
 import { IMAGES_DIR } from '../core/paths.js';
-import { mailDomain, parseTarget } from '../accounts/address.js';
-import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
+import { mailDomain, parseTarget } from '../names/address.js';
+import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from '../names/validate.js';
 
 export const CERT_MODES = ['selfsigned', 'acme', 'manual'] as const;
 export type CertMode = (typeof CERT_MODES)[number];
@@ -50,7 +47,7 @@ export const CONFIG_KEYS = [
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
   ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS',
 ] as const;
-type Key = (typeof CONFIG_KEYS)[number];
+export type Key = (typeof CONFIG_KEYS)[number];
 
 export interface Config {
   /** True when no `.env` exists: the local sandbox on 127.0.0.1. */
@@ -92,7 +89,7 @@ export interface Config {
   /** The daily sending limit and the failed-login bans (abuse/config.ts). */
   readonly abuse: AbuseConfig;
   /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
-  readonly limits: Readonly<Record<ImageName, Limits>>;
+  readonly limits: Readonly<Record<ServiceName, Limits>>;
   readonly debug: boolean;
 }
 
@@ -107,68 +104,8 @@ export const SANDBOX_BIND = '127.0.0.1,::1';
 /** Every address of the host, on both families. */
 export const DEFAULT_BIND = '0.0.0.0,::';
 
-export interface LoadOptions {
-  /** --env-file; when given it must exist. */
-  envFile?: string;
-  cwd?: string;
-  env?: Record<string, string | undefined>;
-}
-
 const ON_OFF = /^(on|off|true|false|yes|no|1|0)$/i;
 const onOff = (value?: string) => /^(on|true|yes|1)$/i.test(value ?? '');
-
-/** Read `.env` + environment and build the Config, or throw one UsageError listing every problem. */
-export function loadConfig(options: LoadOptions = {}): Config {
-  const cwd = options.cwd ?? process.cwd();
-  const envFile = resolve(cwd, options.envFile ?? '.env');
-  let fileValues: Record<string, string> = {};
-  const exists = existsSync(envFile);
-  if (options.envFile !== undefined && !exists) {
-    throw new UsageError(`env file ${envFile} does not exist: create it with \`mailctl init\` or fix --env-file`);
-  }
-  let lineProblems: string[] = [];
-  if (exists) {
-    try {
-      const st = statSync(envFile);
-      const fd = openSync(envFile, 'r');
-      let text: Buffer;
-      try {
-        const head = Buffer.alloc(Math.min(st.size, 4096));
-        readSync(fd, head, 0, head.length, 0);
-        const problem = envFileProblem(st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', st.size, head);
-        if (problem) throw new UsageError(`${envFile} ${problem}: it must be a file of KEY=value lines (\`mailctl init\` writes one)`);
-        text = readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      fileValues = parseDotenv(text);
-      lineProblems = envLineProblems(text.toString());
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
-      throw new UsageError(`${envFile} ${why}: it must be a file of KEY=value lines (\`mailctl init\` writes one)`);
-    }
-  } else if (lstatOrUndefined(envFile)?.isSymbolicLink()) {
-    // A link to nothing must not quietly become the sandbox.
-    throw new UsageError(`${envFile} is a link to a file that does not exist: fix the link or remove it`);
-  }
-  const env = options.env ?? {};
-  const raw: Partial<Record<Key, string>> = { ...(exists ? {} : SANDBOX_DEFAULTS) };
-  for (const key of CONFIG_KEYS) {
-    const value = env[key] ?? fileValues[key];
-    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
-  }
-  return buildConfig(raw, { sandbox: !exists, envFile, siteDir: resolve(envFile, '..'), ipv6: hostHasIPv6(), fileKeys: Object.keys(fileValues), lineProblems });
-}
-
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /** One spelling per address (::0 and 0:0:0:0:0:0:0:0 are ::), so a wildcard is always seen as one. */
 function canonicalAddress(address: string): string {
@@ -178,11 +115,6 @@ function canonicalAddress(address: string): string {
   } catch {
     return address;
   }
-}
-
-/** Does this host have IPv6 at all (an IPv6 address on some interface, ::1 included)? */
-function hostHasIPv6(): boolean {
-  return Object.values(networkInterfaces()).some((addrs) => (addrs ?? []).some((a) => a.family === 'IPv6'));
 }
 
 /**

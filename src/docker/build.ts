@@ -2,9 +2,15 @@
 import tar from 'tar-fs';
 import { OperationalError } from '../core/errors.js';
 import { LABEL } from '../model/labels.js';
-import type { ContextFile } from '../images/context.js';
 import { shortReason, type Engine } from './engine.js';
 import { StreamError } from './progress-stream.js';
+
+/** A file of a build context. */
+export interface ContextFile {
+  path: string;
+  executable: boolean;
+  content: Buffer;
+}
 
 export interface BuildRequest {
   name: string;

@@ -1,9 +1,18 @@
 /** Containers, networks and volumes of one project, as the engine sees them. */
 import { OperationalError } from '../core/errors.js';
 import { LABEL, projectLabels } from '../model/labels.js';
-import type { Observed } from '../plan/containers.js';
 import type { ServiceSpec } from '../model/types.js';
 import { isConflict, isNotFound, shortReason, type ContainerCreateOptions, type ContainerHandle, type Engine } from './engine.js';
+
+/** A container of the project, as a listing shows it (labels decoded). */
+export interface Observed {
+  id: string;
+  name: string;
+  service: string;
+  state: string;
+  configHash?: string;
+  aspectsLabel?: string;
+}
 
 export const projectFilter = (project: string) => [`${LABEL.managed}=true`, `${LABEL.project}=${project}`];
 

@@ -6,7 +6,7 @@
  * the DNS ones still run.
  */
 import { Resolver } from 'node:dns/promises';
-import { stackRecords } from '../accounts/domains.js';
+import { stackRecords } from '../accounts/records.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
 import { servedCertificate } from '../certs/probe.js';
 import { hostPort, probeAddress, probeAddresses } from '../model/listen.js';
@@ -16,7 +16,8 @@ import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { errorMessage } from '../core/errors.js';
-import { HEALTH_PROBE, stackSpecs, neededImages } from '../model/services.js';
+import { stackSpecs, neededImages } from '../plan/services.js';
+import { HEALTH_PROBE } from '../model/layout.js';
 import { greet, GREETINGS } from './greeting.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 

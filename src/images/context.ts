@@ -9,15 +9,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { IMAGES_DIR } from '../core/paths.js';
 import { UsageError } from '../core/errors.js';
+import type { ContextFile } from '../docker/build.js';
 
-export const SERVICES = ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard'] as const;
-export type ImageName = (typeof SERVICES)[number];
+export type { ContextFile };
+import { SERVICE_NAMES, type ServiceName } from '../model/service-table.js';
 
-export interface ContextFile {
-  path: string;
-  executable: boolean;
-  content: Buffer;
-}
+/** One image per service, named after it. */
+export const SERVICES = SERVICE_NAMES;
+export type ImageName = ServiceName;
+
 
 export function contextDir(name: ImageName, imagesDir = IMAGES_DIR): string {
   return join(imagesDir, name);

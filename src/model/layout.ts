@@ -52,6 +52,9 @@ export const KEY_FILE = 'privkey.pem';
 export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db' | 'guard-state';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
+/** Every image's health probe (images/<service>/mailctl-healthcheck): a protocol greeting, or the daemon's own check. */
+export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
+
 export const containerName = (project: string, service: string) => `${project}-${service}`;
 export const networkName = (project: string) => `${project}-net`;
 

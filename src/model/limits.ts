@@ -3,7 +3,7 @@
  * dropped), whether it may gain privileges, and its memory and process
  * limits (MAIL_MEMORY and MAIL_PIDS override these, per service). Pure.
  */
-import { SERVICES, type ImageName } from '../images/context.js';
+import { SERVICE_NAMES, type ServiceName } from './service-table.js';
 
 export interface Privileges { capabilities: string[]; noNewPrivileges: boolean }
 export interface Limits { memoryBytes: number; pids: number }
@@ -20,7 +20,7 @@ export interface Limits { memoryBytes: number; pids: number }
  *   to their own users and signal their children; spamd also binds 783 on loopback.
  * - the guard changes the host's firewall.
  */
-export const PRIVILEGES: Record<ImageName, Privileges> = {
+export const PRIVILEGES: Record<ServiceName, Privileges> = {
   chasquid: { capabilities: ['NET_BIND_SERVICE'], noNewPrivileges: false },
   dovecot: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', 'SYS_CHROOT', 'NET_BIND_SERVICE'], noNewPrivileges: true },
   certbot: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'NET_BIND_SERVICE'], noNewPrivileges: true },
@@ -38,7 +38,7 @@ const MiB = 2 ** 20;
  * of the bench's load made its forks fail, and chasquid bounced those
  * messages as permanent failures: the limit must be far above any real peak.
  */
-export const DEFAULT_LIMITS: Record<ImageName, Limits> = {
+export const DEFAULT_LIMITS: Record<ServiceName, Limits> = {
   chasquid: { memoryBytes: 1024 * MiB, pids: 4096 },
   dovecot: { memoryBytes: 1024 * MiB, pids: 2048 },
   certbot: { memoryBytes: 256 * MiB, pids: 128 },
@@ -59,9 +59,9 @@ export function parseMemory(value: string): number | undefined {
 }
 
 /** MAIL_MEMORY=clamav=3g,dovecot=1g and MAIL_PIDS=dovecot=1024 on top of the defaults. */
-export function parseLimits(raw: { MAIL_MEMORY?: string; MAIL_PIDS?: string }, problems: string[]): Readonly<Record<ImageName, Limits>> {
-  const limits = Object.fromEntries(SERVICES.map((s) => [s, { ...DEFAULT_LIMITS[s] }])) as Record<ImageName, Limits>;
-  const each = (key: 'MAIL_MEMORY' | 'MAIL_PIDS', example: string, apply: (service: ImageName, value: string) => boolean) => {
+export function parseLimits(raw: { MAIL_MEMORY?: string; MAIL_PIDS?: string }, problems: string[]): Readonly<Record<ServiceName, Limits>> {
+  const limits = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...DEFAULT_LIMITS[s] }])) as Record<ServiceName, Limits>;
+  const each = (key: 'MAIL_MEMORY' | 'MAIL_PIDS', example: string, apply: (service: ServiceName, value: string) => boolean) => {
     const seen = new Set<string>();
     for (const item of (raw[key] ?? '').split(/[\s,]+/).filter(Boolean)) {
       const [service, value, extra] = item.split('=');
@@ -70,9 +70,9 @@ export function parseLimits(raw: { MAIL_MEMORY?: string; MAIL_PIDS?: string }, p
         continue;
       }
       seen.add(service);
-      if (!(SERVICES as readonly string[]).includes(service) || value === undefined || extra !== undefined) {
-        problems.push(`${key} "${item}" is not SERVICE=VALUE with SERVICE one of ${SERVICES.join(', ')} (e.g. ${key}=${example})`);
-      } else if (!apply(service as ImageName, value)) {
+      if (!(SERVICE_NAMES as readonly string[]).includes(service) || value === undefined || extra !== undefined) {
+        problems.push(`${key} "${item}" is not SERVICE=VALUE with SERVICE one of ${SERVICE_NAMES.join(', ')} (e.g. ${key}=${example})`);
+      } else if (!apply(service as ServiceName, value)) {
         problems.push(`${key} "${item}": ${key === 'MAIL_MEMORY' ? 'a size of at least 32m, e.g. 512m or 2g' : 'a whole number of processes, at least 16'}`);
       }
     }

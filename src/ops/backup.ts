@@ -27,7 +27,8 @@ import type { Progress } from '../core/progress.js';
 import type { FileSpec } from '../model/types.js';
 import { BACKUP_FORMAT, BACKUP_ROOT, DATA_VOLUMES, MANIFEST_PATH, sitePath, volumePath, type BackupManifest } from './manifest.js';
 import { version } from '../core/version.js';
-import { byStopOrder, STOP_ORDER } from '../runtime/running.js';
+import { byStopOrder } from '../runtime/running.js';
+import { STOP_ORDER, type ServiceName } from '../model/service-table.js';
 
 export interface BackupResult {
   file: string;
@@ -81,7 +82,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
       await helper.putFiles([{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
       const writers = (await observeProject(docker, config.project))
         // The services that write the data volumes, chasquid first.
-        .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service))
+        .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service as ServiceName))
         .sort(byStopOrder);
       progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the volumes are copied`);
       const pausedAt = Date.now();

@@ -12,7 +12,7 @@ import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import { composeDocument } from '../model/compose-file.js';
 import type { Config } from '../config/config.js';
-import { makeDkimKey } from '../accounts/domains.js';
+import { makeDkimKey } from '../accounts/dkim-keys.js';
 import { CHASQUID_DOMAINS_DIR } from '../model/layout.js';
 import type { ServiceSpec } from '../model/types.js';
 import type { Engine } from '../docker/engine.js';

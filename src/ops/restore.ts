@@ -19,7 +19,7 @@ import { OperationalError, UsageError } from '../core/errors.js';
 import { writeAtomic } from '../core/files.js';
 import { volumeName, type VolumeName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
-import { neededImages } from '../model/services.js';
+import { neededImages } from '../plan/services.js';
 import { up } from '../stack/up.js';
 import { certificateSources } from './backup.js';
 import { byStopOrder } from '../runtime/running.js';

@@ -4,20 +4,14 @@
  */
 import { changedAspects, configHash, decodeAspects, type Aspects } from '../model/hash.js';
 import type { ServiceSpec } from '../model/types.js';
+import type { Observed } from '../docker/containers.js';
 
 export interface Desired {
   spec: ServiceSpec;
   aspects: Aspects;
 }
 
-export interface Observed {
-  id: string;
-  name: string;
-  service: string;
-  state: string;
-  configHash?: string;
-  aspectsLabel?: string;
-}
+export type { Observed };
 
 interface StepBase {
   service: string;

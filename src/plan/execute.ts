@@ -4,7 +4,7 @@
  * is known only then); they come out as the plan showed them.
  */
 import { refreshSenders } from '../accounts/changes.js';
-import { ensureDkimKeys } from '../accounts/domains.js';
+import { ensureDkimKeys } from '../accounts/dkim-keys.js';
 import { withAccountsLock } from '../accounts/lock.js';
 import { ensureBaseImage } from '../images/base.js';
 import { buildTarget, imageTargets } from '../images/build.js';
@@ -18,7 +18,7 @@ import { OperationalError } from '../core/errors.js';
 import type { ImageName } from '../images/context.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
-import { neededImages } from '../model/services.js';
+import { neededImages } from './services.js';
 import type { ServiceSpec } from '../model/types.js';
 import { waitHealthy } from '../runtime/health.js';
 import { changes, describeStep, plan as planContainers, type Step } from './containers.js';

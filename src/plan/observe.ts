@@ -11,7 +11,7 @@ import type { Engine } from '../docker/engine.js';
 import type { ImageName } from '../images/context.js';
 import { CERT_FILE, CHASQUID_DOMAINS_DIR, containerName, DOVECOT_CERTS_DIR, networkName } from '../model/layout.js';
 import { selectorOf } from '../dns/dkim.js';
-import { neededImages, type MailLogs } from '../model/services.js';
+import { neededImages, type MailLogs } from './services.js';
 import type { Observed } from './containers.js';
 
 export interface Observation {

@@ -8,8 +8,9 @@ import type { Config } from '../config/config.js';
 import type { ImageTarget } from '../images/build.js';
 import { plannedCertificate, acmeCaBundle } from '../certs/source.js';
 import { containerName, networkName, volumeName } from '../model/layout.js';
+import { MAIL_SERVICES, type ServiceName } from '../model/service-table.js';
 import { specAspects } from '../model/hash.js';
-import { guardSpec, stackSpecs } from '../model/services.js';
+import { guardSpec, stackSpecs } from './services.js';
 import { changes, plan as planContainers, type Desired, type Step } from './containers.js';
 import type { Observation } from './observe.js';
 
@@ -33,7 +34,6 @@ export interface StackPlan {
   seen: Observation;
 }
 
-const MAIL_SERVICES = ['chasquid', 'dovecot'];
 /** An image not built yet has no id: a stand-in that no container carries, so its containers are replaced. */
 const pendingId = (ref: string) => `to be built: ${ref}`;
 
@@ -78,7 +78,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
   for (const s of containers) steps.push({ kind: 'container', action: s.action, service: s.service, name: s.name, reason: s.reason, ...(s.action === 'recreate' ? { strategy } : {}) });
 
   if (certificate.action === 'install') {
-    for (const s of containers.filter((c) => c.action === 'keep' && MAIL_SERVICES.includes(c.service))) {
+    for (const s of containers.filter((c) => c.action === 'keep' && MAIL_SERVICES.includes(c.service as ServiceName))) {
       steps.push(s.service === 'dovecot'
         ? { kind: 'reload', action: 'reload', service: s.service, name: s.name, reason: 'new certificate (SIGHUP: no connection refused)' }
         : { kind: 'reload', action: 'restart', service: s.service, name: s.name, reason: 'new certificate (chasquid reads it only at start)' });
@@ -111,7 +111,7 @@ function guardSteps(config: Config, seen: Observation, mail: readonly Step[]): P
   }
   const name = containerName(config.project, 'guard');
   const current = planContainers(desiredGuardFor(config, seen.targets, seen.imageIds, seen.mailLogs), seen.containers.filter((c) => c.service === 'guard')).find((s) => s.service === 'guard');
-  const moved = changes(mail).filter((s) => MAIL_SERVICES.includes(s.service) && (s.action === 'create' || s.action === 'recreate')).map((s) => s.service);
+  const moved = changes(mail).filter((s) => MAIL_SERVICES.includes(s.service as ServiceName) && (s.action === 'create' || s.action === 'recreate')).map((s) => s.service);
   if (!current) return [{ kind: 'container', action: 'create', service: 'guard', name, reason: 'not created yet (after the mail containers: it reads their logs)' }];
   if (moved.length && (current.action === 'keep' || current.action === 'start')) {
     return [{ kind: 'container', action: 'recreate', service: 'guard', name, reason: `${moved.join(' and ')} log moves` }];

@@ -7,16 +7,16 @@ import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
-import { HEALTH_PROBE } from '../model/services.js';
+import { HEALTH_PROBE } from '../model/layout.js';
+import { serviceEntry } from '../model/service-table.js';
 
 const TIMEOUT_MS = 120_000;
-/** clamd cannot start before freshclam's first download of the signatures (hundreds of MB). */
-const SLOW_START_MS: Record<string, number> = { clamav: 900_000 };
 
 export async function waitHealthy(docker: Engine, names: readonly string[], progress: Progress, timeoutMs = TIMEOUT_MS): Promise<void> {
   await Promise.all(names.map((name) => {
-    const slow = Object.entries(SLOW_START_MS).find(([service]) => name.endsWith(`-${service}`))?.[1];
-    return waitOne(docker, name, progress, Math.max(timeoutMs, slow ?? 0));
+    // The service is the container name's last part (<project>-<service>).
+    const own = serviceEntry(name.slice(name.lastIndexOf('-') + 1))?.healthyWithinSeconds ?? 0;
+    return waitOne(docker, name, progress, Math.max(timeoutMs, own * 1000));
   }));
 }
 

@@ -6,6 +6,8 @@
  * healthy again. Prints one JSON line with what it did.
  */
 import { dockerAtEnv } from '../docker/dockerode-engine.js';
+import { containerName } from '../model/layout.js';
+import { RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE } from '../model/service-table.js';
 
 const project = process.env.MAILCTL_PROJECT ?? '';
 // DOCKER_HOST points at the proxy's unix socket (unix:///run/mailctl-proxy/docker.sock); dockerode honours it.
@@ -22,13 +24,12 @@ async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const reloaded = `${project}-dovecot`;
-  await docker.container(reloaded).signal('SIGHUP');
-  const restarted = `${project}-chasquid`;
-  await docker.container(restarted).restart(10);
-  await waitHealthy(restarted, 90_000);
-  await waitHealthy(reloaded, 90_000);
-  console.log(JSON.stringify({ restarted: [restarted], reloaded: [reloaded], at: new Date().toISOString() }));
+  const reloaded = RELOADED_FOR_CERTIFICATE.map((s) => containerName(project, s));
+  const restarted = RESTARTED_FOR_CERTIFICATE.map((s) => containerName(project, s));
+  for (const name of reloaded) await docker.container(name).signal('SIGHUP');
+  for (const name of restarted) await docker.container(name).restart(10);
+  for (const name of [...restarted, ...reloaded]) await waitHealthy(name, 90_000);
+  console.log(JSON.stringify({ restarted, reloaded, at: new Date().toISOString() }));
 }
 
 main().catch((err) => {

@@ -6,7 +6,7 @@ import type { Engine } from '../docker/engine.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
 import type { Desired } from '../plan/containers.js';
-import { neededImages } from '../model/services.js';
+import { neededImages } from '../plan/services.js';
 import { desiredServices } from '../plan/stack-plan.js';
 import { volumeName } from '../model/layout.js';
 

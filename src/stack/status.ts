@@ -2,12 +2,13 @@
 import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
+import { serviceEntry } from '../model/service-table.js';
 import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { servedCertificate } from '../certs/probe.js';
 import { hostPort, probeAddress } from '../model/listen.js';
-import { servicePorts, type StackService } from '../model/services.js';
+import { servicePorts, type StackService } from '../plan/services.js';
 import { containerName, SIDECAR_STATE_DIR } from '../model/layout.js';
 
 export interface ServiceStatus {
@@ -43,9 +44,8 @@ export interface StackStatus {
 }
 
 /** How each daemon tells its version (first line of output). */
-const VERSION_COMMANDS: Record<string, string[]> = { chasquid: ['chasquid', '--version'], dovecot: ['dovecot', '--version'] };
 
-async function daemonVersion(docker: Engine, name: string, cmd: string[]): Promise<string | undefined> {
+async function daemonVersion(docker: Engine, name: string, cmd: readonly string[]): Promise<string | undefined> {
   const r = await docker.container(name).exec(cmd).catch(() => undefined);
   if (r?.exitCode !== 0) return undefined;
   const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0];
@@ -60,6 +60,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
     const info = await docker.container(o.id).inspect();
     if (!info) continue;
     const running = info.State.Status === 'running';
+    const versionCommand = serviceEntry(o.service)?.versionCommand;
     const started = Date.parse(info.State.StartedAt);
     // In the host's network the daemon listens itself: its addresses are the configuration's.
     const ports = info.HostConfig.NetworkMode === 'host'
@@ -76,7 +77,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
       uptimeSeconds: running ? Math.round((Date.now() - started) / 1000) : undefined,
       ports: ports.sort(),
       network: info.HostConfig.NetworkMode === 'host' ? 'host' : 'stack',
-      ...(running && VERSION_COMMANDS[o.service] ? { version: await daemonVersion(docker, o.name, VERSION_COMMANDS[o.service]) } : {}),
+      ...(running && versionCommand ? { version: await daemonVersion(docker, o.name, versionCommand) } : {}),
     });
   }
   services.sort((a, b) => a.service.localeCompare(b.service));

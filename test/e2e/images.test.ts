@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImages, type BuiltImage } from '../../src/images/build.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { connectEngine } from '../../src/docker/dockerode-engine.js';
 import { LABEL } from '../../src/model/labels.js';
 import { SERVICES } from '../../src/images/context.js';

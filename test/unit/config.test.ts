@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, loadConfig } from '../../src/config/config.js';
+import { buildConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/core/errors.js';
 import { configFrom } from '../helpers/config.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { renderPostDataHook } from '../../src/render/hook.js';
-import { stackSpecs } from '../../src/model/services.js';
+import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
 
 const images = { chasquid: 'c', dovecot: 'd', spamassassin: 's', clamav: 'v' };

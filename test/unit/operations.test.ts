@@ -13,7 +13,7 @@ import { createOptions } from '../../src/docker/create-options.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed } from '../../src/doctor/judge.js';
 import { maildirMessageOwner, parseManifest, volumeOfEntry } from '../../src/ops/manifest.js';
 import { configHash, specAspects } from '../../src/model/hash.js';
-import { stackSpecs } from '../../src/model/services.js';
+import { stackSpecs } from '../../src/plan/services.js';
 import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/model/limits.js';
 import { configFrom } from '../helpers/config.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseBanTarget } from '../../abuse/ip.js';
+import { parseBanTarget } from '../../names/ip.js';
 import { listBans, unban } from '../../abuse/bans.js';
 import { UsageError } from '../../core/errors.js';
 import { printJson, type CliContext } from '../context.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { stackRecords } from '../../accounts/domains.js';
+import { stackRecords } from '../../accounts/records.js';
 import { checkRecords, parseResolver } from '../../dns/check.js';
 import { ptrAdvice, zoneLines } from '../../dns/records.js';
 import { OperationalError } from '../../core/errors.js';
-import { normalizeDomain } from '../../config/validate.js';
+import { normalizeDomain } from '../../names/validate.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 

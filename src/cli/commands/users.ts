@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { parseAlias, parseTargets } from '../../accounts/aliases.js';
 import { addDomain, addUser, changeSender, delAlias, delDomain, delUser, listAliases, sendersByUser, setAlias, type AliasView } from '../../accounts/changes.js';
-import type { SenderAddress } from '../../abuse/senders.js';
+import type { SenderAddress } from '../../accounts/senders.js';
 import { describeDomains } from '../../accounts/domains.js';
 import { byDomainThenAddress } from '../../accounts/passwd.js';
 import { changePassword, listUsers } from '../../accounts/users.js';
 import type { Config } from '../../config/config.js';
 import type { Engine } from '../../docker/engine.js';
 import type { Progress } from '../../core/progress.js';
-import { parseAddress, parseTarget } from '../../accounts/address.js';
+import { parseAddress, parseTarget } from '../../names/address.js';
 import type { CliContext } from '../context.js';
 import { action, type Output } from '../runner.js';
 import { newPassword } from '../prompt.js';

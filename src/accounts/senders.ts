@@ -5,8 +5,8 @@
  * file and the map the hook reads (images/chasquid/mailctl-sender-check) are
  * rendered here and tested as text.
  */
-import { alternateForms, parseTarget, withoutSuffix } from '../accounts/address.js';
-import { resolveAlias, type AccountsState } from '../accounts/alias-graph.js';
+import { alternateForms, parseTarget, withoutSuffix } from '../names/address.js';
+import { resolveAlias, type AccountsState } from './alias-graph.js';
 import { UsageError } from '../core/errors.js';
 
 export interface SenderRule { kind: 'allow' | 'deny'; user: string; address: string }

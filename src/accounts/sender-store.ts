@@ -3,7 +3,7 @@
  * `mailctl-senders` in the chasquid container (it replaces files by rename:
  * the hook never reads half of one). Callers hold the accounts lock.
  */
-import type { AccountsState } from '../accounts/alias-graph.js';
+import type { AccountsState } from './alias-graph.js';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError } from '../core/errors.js';

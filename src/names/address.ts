@@ -16,7 +16,7 @@
  */
 import { domainToUnicode } from 'node:url';
 import { UsageError } from '../core/errors.js';
-import { normalizeDomain } from '../config/validate.js';
+import { normalizeDomain } from './validate.js';
 
 export interface Address {
   /** Local part: NFC, lower case. */

@@ -1,6 +1,6 @@
 /** The .env keys against abuse: the daily sending limit and the failed-login bans. Pure. */
-import { isIPv4, isIPv6 } from '../config/validate.js';
-import { toBits } from './ip.js';
+import { isIPv4, isIPv6 } from '../names/validate.js';
+import { toBits } from '../names/ip.js';
 
 /** Are the bits after the prefix all zero? */
 function isNetworkAddress(address: string, bits: number): boolean {

@@ -3,18 +3,19 @@ import { basename, dirname } from 'node:path';
 import type { Config, PortName } from '../config/config.js';
 import { PORT_KEYS } from '../config/config.js';
 import {
-  CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
+  HEALTH_PROBE, SIDECAR_STATE_DIR, CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
   CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
   SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
-} from './layout.js';
+} from '../model/layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
-import { probeAddress } from './listen.js';
-import { PRIVILEGES } from './limits.js';
-import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
+import { probeAddress } from '../model/listen.js';
+import { PRIVILEGES } from '../model/limits.js';
+import type { HealthSpec, PortSpec, ServiceSpec } from '../model/types.js';
+import { SERVICE_NAMES, SERVICE_TABLE, type ServiceName } from '../model/service-table.js';
 
-export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav' | 'guard';
+export type StackService = ServiceName;
 
 export interface SpecInputs {
   /** Image references by service (from the build). */
@@ -25,13 +26,20 @@ export interface SpecInputs {
   dockerSocket?: string;
 }
 
-export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
-
-/** Start periods: how long a service may take before failed probes count. */
-const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300, guard: 20 };
-
 export function healthOf(service: StackService): HealthSpec {
-  return { test: HEALTH_PROBE, intervalSeconds: service === 'certbot' ? 15 : 10, timeoutSeconds: 5, startPeriodSeconds: START_PERIOD[service], retries: 3 };
+  const entry = SERVICE_TABLE[service];
+  return { test: HEALTH_PROBE, intervalSeconds: entry.healthIntervalSeconds, timeoutSeconds: 5, startPeriodSeconds: entry.startPeriodSeconds, retries: 3 };
+}
+
+/** Whether the configuration turns a service on. */
+export function isEnabled(config: Config, service: StackService): boolean {
+  switch (SERVICE_TABLE[service].when) {
+    case 'always': return true;
+    case 'acme': return config.certMode === 'acme';
+    case 'spamassassin': return config.filters.spamassassin;
+    case 'clamav': return config.filters.clamav;
+    case 'bans': return config.abuse.bans.enabled;
+  }
 }
 
 /** Which service answers which port (by the protocol's usual number). */
@@ -151,6 +159,10 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     ACME_SERVER: config.acme.server,
     MAILCTL_PROJECT: config.project,
     DOCKER_HOST: `unix://${PROXY_SOCKET}`,
+    // The sidecar's scripts take their paths from here, so they cannot disagree with the mounts.
+    MAILCTL_CERTS_DIR: SIDECAR_CERTS_DIR,
+    MAILCTL_STATE_DIR: SIDECAR_STATE_DIR,
+    LETSENCRYPT_DIR,
   };
   if (config.acme.email) env.ACME_EMAIL = config.acme.email;
   if (config.acme.extraNames.length) env.ACME_EXTRA_NAMES = config.acme.extraNames.join(' ');
@@ -169,23 +181,20 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   };
 }
 
-/** The services in start order: dovecot first, it owns the sockets chasquid uses. */
+const SPEC_OF: Record<Exclude<StackService, 'guard'>, (config: Config, inputs: SpecInputs) => ServiceSpec> = {
+  dovecot: dovecotSpec, chasquid: chasquidSpec, dockerproxy: dockerProxySpec, certbot: certbotSpec, spamassassin: spamassassinSpec, clamav: clamavSpec,
+};
+
+/** The services the configuration turns on, in start order (the guard is planned after them: see guardSpec). */
 export function stackSpecs(config: Config, inputs: SpecInputs): ServiceSpec[] {
-  const specs = [dovecotSpec(config, inputs), chasquidSpec(config, inputs)];
-  if (config.certMode === 'acme') specs.push(dockerProxySpec(config, inputs), certbotSpec(config, inputs));
-  if (config.filters.spamassassin) specs.push(spamassassinSpec(config, inputs));
-  if (config.filters.clamav) specs.push(clamavSpec(config, inputs));
-  return specs;
+  return SERVICE_NAMES.filter((s): s is Exclude<StackService, 'guard'> => s !== 'guard' && isEnabled(config, s))
+    .sort((a, b) => SERVICE_TABLE[a].startOrder - SERVICE_TABLE[b].startOrder)
+    .map((s) => SPEC_OF[s](config, inputs));
 }
 
 /** The images a configuration needs. */
 export function neededImages(config: Config): StackService[] {
-  const images: StackService[] = ['chasquid', 'dovecot'];
-  if (config.certMode === 'acme') images.push('dockerproxy', 'certbot');
-  if (config.filters.spamassassin) images.push('spamassassin');
-  if (config.filters.clamav) images.push('clamav');
-  if (config.abuse.bans.enabled) images.push('guard');
-  return images;
+  return SERVICE_NAMES.filter((s) => isEnabled(config, s));
 }
 
 /** Where the guard finds the mail daemons' logs: each container's json-file log on the engine's host. */
