@@ -37,7 +37,7 @@ info_log_path = /dev/stdout
 auth_mechanisms = plain login
 auth_allow_cleartext = no
 auth_username_format = %{user | lower}
-# No character filter: mailctl's address rules (accounts/address.ts) decide what
+# No character filter: mailctl's own address rules decide what
 # an account may be called, including unicode (EAI) names, which the default
 # list refuses. The passwd-file is matched exactly, so other names just fail.
 auth_username_chars =
