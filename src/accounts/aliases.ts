@@ -56,10 +56,6 @@ export async function removeAlias(docker: Engine, config: Config, alias: string)
 /** Every alias of the given domains, targets normalised where they parse. */
 export async function readAliases(docker: Engine, config: Config, domains: string[]): Promise<AliasEntry[]> {
   const chasquid = await runningService(docker, config, 'chasquid');
-  const out: AliasEntry[] = [];
-  for (const domain of domains) {
-    const text = (await chasquid.readFile(`${CHASQUID_DOMAINS_DIR}/${domain}/aliases`))?.toString() ?? '';
-    out.push(...parseAliases(text, domain));
-  }
-  return out;
+  const texts = await Promise.all(domains.map(async (domain) => (await chasquid.readFile(`${CHASQUID_DOMAINS_DIR}/${domain}/aliases`))?.toString() ?? ''));
+  return domains.flatMap((domain, i) => parseAliases(texts[i], domain));
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError } from '../core/errors.js';
 import { runningService } from '../runtime/running.js';
+import { SENDERS_DIR } from '../model/layout.js';
 import { parseSenderRules, renderSenderMap, renderSenderRules, type SenderRule } from './senders.js';
 
 const SENDERS_TOOL = '/usr/local/bin/mailctl-senders';
@@ -19,8 +20,13 @@ async function sendersTool(docker: Engine, config: Config, args: string[], stdin
   return r.stdout;
 }
 
+// Read straight from the volume (no process in the container); written only through the tool, by rename.
+async function readSendersFile(docker: Engine, config: Config, name: string): Promise<string> {
+  return ((await (await runningService(docker, config, 'chasquid')).readFile(`${SENDERS_DIR}/${name}`))?.toString()) ?? '';
+}
+
 export async function readSenderRules(docker: Engine, config: Config): Promise<SenderRule[]> {
-  return parseSenderRules(await sendersTool(docker, config, ['rules']));
+  return parseSenderRules(await readSendersFile(docker, config, 'sender-rules'));
 }
 
 export async function writeSenderRules(docker: Engine, config: Config, rules: readonly SenderRule[]): Promise<void> {
@@ -29,5 +35,11 @@ export async function writeSenderRules(docker: Engine, config: Config, rules: re
 
 /** Rewrite the map the submission hook reads from the accounts, aliases and rules as they are now. */
 export async function writeSenderMap(docker: Engine, config: Config, state: AccountsState, rules: readonly SenderRule[]): Promise<void> {
+  if (await senderMapIsCurrent(docker, config, state, rules)) return;
   await sendersTool(docker, config, ['set-map'], renderSenderMap(state, rules, config.abuse.sendLimit));
+}
+
+/** Does the map the hook reads say what the accounts, aliases and rules say? */
+export async function senderMapIsCurrent(docker: Engine, config: Config, state: AccountsState, rules: readonly SenderRule[]): Promise<boolean> {
+  return (await readSendersFile(docker, config, 'senders')) === renderSenderMap(state, rules, config.abuse.sendLimit);
 }

@@ -3,9 +3,8 @@
  * Container steps are re-derived once the images exist (a built image's id
  * is known only then); they come out as the plan showed them.
  */
-import { refreshSenders } from '../accounts/changes.js';
+import { refreshSendersIfStale } from '../accounts/changes.js';
 import { ensureDkimKeys } from '../accounts/dkim-keys.js';
-import { withAccountsLock } from '../accounts/lock.js';
 import { ensureBaseImage } from '../images/base.js';
 import { buildTarget, imageTargets } from '../images/build.js';
 import { installCertificate } from '../certs/install.js';
@@ -31,26 +30,40 @@ export interface ExecuteOptions {
 }
 
 export async function executePlan(engine: Engine, config: Config, stackPlan: StackPlan, options: ExecuteOptions, progress: Progress): Promise<void> {
+  const { seen } = stackPlan;
   const of = (kind: string, action?: string) => stackPlan.steps.filter((s) => s.kind === kind && (!action || s.action === action));
-  const baseId = await ensureBaseImage(engine, config, progress, options.noCache);
+  // What the plan says is there is not asked again: a no-op `up` is the observation and little else.
+  const baseId = seen.baseImageId && !options.noCache ? seen.baseImageId : await ensureBaseImage(engine, config, progress, options.noCache);
   // The same tags as observed, unless the base changed under them (made now, or pulled anew).
-  const targets = baseId === stackPlan.seen.baseImageId ? stackPlan.seen.targets : await imageTargets(config, baseId, neededImages(config) as ImageName[]);
+  const targets = baseId === seen.baseImageId ? seen.targets : await imageTargets(config, baseId, neededImages(config) as ImageName[]);
   const imageIds: Record<string, string> = {};
-  for (const target of targets) imageIds[target.ref] = (await buildTarget(engine, config, target, options.noCache ?? false, progress)).id;
+  let built = false;
+  for (const target of targets) {
+    const known = options.noCache ? undefined : seen.imageIds[target.ref];
+    const image = known ? undefined : await buildTarget(engine, config, target, options.noCache ?? false, progress);
+    imageIds[target.ref] = known ?? image!.id;
+    built ||= image?.built ?? false;
+  }
 
   const network = networkName(config.project);
-  if (await ensureNetwork(engine, network, config.project, config.subnet)) progress.step(`created network ${network}`);
+  if (of('network', 'create').length && (await ensureNetwork(engine, network, config.project, config.subnet))) progress.step(`created network ${network}`);
   for (const v of of('volume', 'create')) {
     if (await ensureVolume(engine, v.name, config.project, v.name.slice(config.project.length + 1))) progress.step(`created volume ${v.name}`);
   }
 
-  const cert = startingCertificate(config);
-  const dovecotImage = targets.find((t) => t.name === 'dovecot')!.ref;
-  const certChanged = await installCertificate(engine, config, dovecotImage, cert.pair, cert.placeholder);
-  if (certChanged) progress.step(`installed the ${cert.placeholder ? 'temporary (local CA) ' : ''}certificate for ${config.hostname}`);
+  let certChanged = false;
+  if (!of('certificate', 'keep').length) {
+    const cert = startingCertificate(config);
+    const dovecotImage = targets.find((t) => t.name === 'dovecot')!.ref;
+    certChanged = await installCertificate(engine, config, dovecotImage, cert.pair, cert.placeholder);
+    if (certChanged) progress.step(`installed the ${cert.placeholder ? 'temporary (local CA) ' : ''}certificate for ${config.hostname}`);
+  }
 
   const isGuard = (o: { service: string }) => o.service === 'guard';
-  const mailSteps = planContainers(desiredServices(config, targets, imageIds), (await observeProject(engine, config.project)).filter((o) => !isGuard(o)));
+  // Re-derived only when an image was built (its id is known only now).
+  const mailSteps = built || options.noCache
+    ? planContainers(desiredServices(config, targets, imageIds), (await observeProject(engine, config.project)).filter((o) => !isGuard(o)))
+    : stackPlan.containers;
   await applyContainerSteps(engine, config, mailSteps, network, progress, options.rolling ?? false);
   const touched = changes(mailSteps).filter((s) => s.action !== 'remove').map((s) => s.name);
   if (certChanged) {
@@ -66,14 +79,18 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
     }
   }
   // Where the mail logs now are (a recreated mail container has a new one).
-  const guardSteps = planContainers(desiredGuardFor(config, targets, imageIds, await mailLogPaths(engine, config)), (await observeProject(engine, config.project)).filter(isGuard));
+  const mailMoved = changes(mailSteps).length > 0;
+  const guardSteps = planContainers(
+    desiredGuardFor(config, targets, imageIds, mailMoved ? await mailLogPaths(engine, config) : seen.mailLogs),
+    (mailMoved || built ? await observeProject(engine, config.project) : seen.containers).filter(isGuard),
+  );
   await applyContainerSteps(engine, config, guardSteps, network, progress, false);
   touched.push(...changes(guardSteps).filter((s) => s.action !== 'remove').map((s) => s.name));
   await waitHealthy(engine, touched, progress);
   // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
-  await ensureDkimKeys(engine, config, progress);
+  if (of('dkim').some((s) => s.action !== 'keep')) await ensureDkimKeys(engine, config, progress);
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
-  await withAccountsLock(engine, config, () => refreshSenders(engine, config));
+  await refreshSendersIfStale(engine, config);
 }
 
 /** Create, recreate, start and remove containers; rolling: one at a time, each healthy before the next. */

@@ -34,21 +34,22 @@ export interface Observation {
 export async function observeStack(engine: Engine, config: Config): Promise<Observation> {
   const baseImageId = await engine.imageId(config.baseImage);
   const targets = baseImageId ? await imageTargets(config, baseImageId, neededImages(config) as ImageName[]) : [];
-  const imageIds: Record<string, string> = {};
-  for (const t of targets) {
-    const id = await engine.imageId(t.ref);
-    if (id) imageIds[t.ref] = id;
-  }
-  const containers = await observeProject(engine, config.project);
+  // Independent questions, asked at once: a no-op `up` is mostly this.
+  const [ids, containers, volumeList, network, mailLogs] = await Promise.all([
+    Promise.all(targets.map(async (t) => [t.ref, await engine.imageId(t.ref)] as const)),
+    observeProject(engine, config.project),
+    engine.listVolumes(projectFilter(config.project)),
+    engine.inspectNetwork(networkName(config.project)),
+    mailLogPaths(engine, config),
+  ]);
+  const imageIds = Object.fromEntries(ids.filter((e): e is readonly [string, string] => e[1] !== undefined));
+  const volumes = volumeList.map((v) => v.name);
   const running = (service: string) => containers.some((c) => c.service === service && c.state === 'running');
-  const volumes = (await engine.listVolumes(projectFilter(config.project))).map((v) => v.name);
-  return {
-    baseImageId, targets, imageIds, containers, volumes,
-    network: (await engine.inspectNetwork(networkName(config.project))) !== undefined,
-    certificatePem: await certificateInVolume(engine, config, containers, volumes),
-    mailLogs: await mailLogPaths(engine, config),
-    dkim: running('chasquid') ? await dkimState(engine, config) : undefined,
-  };
+  const [certificatePem, dkim] = await Promise.all([
+    certificateInVolume(engine, config, containers, volumes),
+    running('chasquid') ? dkimState(engine, config) : undefined,
+  ]);
+  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, certificatePem, mailLogs, dkim };
 }
 
 async function certificateInVolume(engine: Engine, config: Config, containers: Observed[], volumes: string[]): Promise<string | null | undefined> {
