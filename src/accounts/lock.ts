@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError, errorMessage } from '../core/errors.js';
 import { runningService } from '../runtime/running.js';
+import { deferSignals } from '../core/signals.js';
 
 export async function withAccountsLock<T>(docker: Engine, config: Config, work: () => Promise<T>): Promise<T> {
   const dovecot = await runningService(docker, config, 'dovecot');
@@ -18,17 +19,10 @@ export async function withAccountsLock<T>(docker: Engine, config: Config, work: 
   } catch (err) {
     throw new OperationalError(`could not take the accounts lock: ${errorMessage(err)}`);
   }
-  // A change is several steps in two containers: an interrupt now would leave half of
-  // it. Ctrl-C and SIGTERM wait for the end of the change (a second one still kills).
-  const defer = (signal: NodeJS.Signals) => () => {
-    process.stderr.write(`mailctl: ${signal}: finishing the account change first (again to abort at once)\n`);
-  };
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => [signal, defer(signal)] as const);
-  for (const [signal, handler] of handlers) process.once(signal, handler);
+  // A change is several steps in two containers: an interrupt now would leave half of it.
   try {
-    return await work();
+    return await deferSignals('the account change', work);
   } finally {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
     await lock.release();
   }
 }

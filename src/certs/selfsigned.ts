@@ -6,6 +6,7 @@
 import { generateKeyPairSync, X509Certificate, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeAtomic } from '../core/files.js';
+import { UsageError } from '../core/errors.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -68,6 +69,49 @@ function nameConstraints(names: readonly string[]): object {
   return { id: '2.5.29.30', critical: true, value: asn1.toDer(value).getBytes() };
 }
 
+/**
+ * The DNS names a CA may certify (with their subdomains), from its
+ * nameConstraints; undefined when it has none (a CA made before they were).
+ */
+export function permittedDnsNames(caPem: string): string[] | undefined {
+  const cert = forge.pki.certificateFromPem(caPem);
+  const ext = cert.extensions.find((e: { id?: string }) => e.id === '2.5.29.30') as { value?: string } | undefined;
+  if (!ext?.value) return undefined;
+  const { asn1 } = forge;
+  const top = asn1.fromDer(ext.value);
+  const permitted = (top.value as forge.asn1.Asn1[]).find((v) => v.tagClass === asn1.Class.CONTEXT_SPECIFIC && v.type === 0);
+  if (!permitted) return undefined;
+  return (permitted.value as forge.asn1.Asn1[]).flatMap((subtree) => (subtree.value as forge.asn1.Asn1[])
+    .filter((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 2).map((n) => String(n.value).toLowerCase()));
+}
+
+/** Is `hostname` within what the CA may certify? */
+export function caMayCertify(caPem: string, hostname: string): boolean {
+  const names = permittedDnsNames(caPem);
+  const host = hostname.toLowerCase();
+  return !names || names.some((n) => host === n || host.endsWith(`.${n}`));
+}
+
+/**
+ * A local CA that cannot serve this hostname: unreadable, or name-constrained
+ * to other names. Undefined when it can.
+ */
+export function localCaProblem(dir: string, hostname: string): string | undefined {
+  const caPath = join(dir, 'ca.crt');
+  let caPem: string;
+  try {
+    caPem = readFileSync(caPath, 'utf8');
+    forge.pki.certificateFromPem(caPem);
+  } catch (err) {
+    return `${caPath} cannot be read as a certificate (${(err as Error).message}): restore it (and ca.key) from a backup, or remove both to make a new CA (clients must then trust the new ca.crt)`;
+  }
+  if (!caMayCertify(caPem, hostname)) {
+    return `MAIL_HOSTNAME ${hostname} is outside what the local CA in ${dir} may certify (${permittedDnsNames(caPem)!.join(', ')} and their subdomains): ` +
+      `choose a MAIL_HOSTNAME under those, or remove ${dir}/ca.crt and ca.key to make a new CA (clients must then trust the new ca.crt)`;
+  }
+  return undefined;
+}
+
 /** Pure apart from the clock and randomness: a certificate as PEM. */
 export function issueCertificate(req: Issue): string {
   const key = forge.pki.privateKeyFromPem(req.keyPem) as forge.pki.rsa.PrivateKey;
@@ -125,9 +169,11 @@ export function caScope(hostname: string, domain: string): string[] {
  * The local CA's server certificate as it is in `dir`, without writing: the
  * pair when it is usable as is, else what `ensureLocalCa` would have to make.
  */
-export function readLocalCa(dir: string, hostname: string): { pair?: CertPair; missing?: 'ca' | 'server' } {
+export function readLocalCa(dir: string, hostname: string): { pair?: CertPair; missing?: 'ca' | 'server'; problem?: string } {
   const at = (f: string) => join(dir, f);
   if (!existsSync(at('ca.crt')) || !existsSync(at('ca.key'))) return { missing: 'ca' };
+  const problem = localCaProblem(dir, hostname);
+  if (problem) return { problem };
   if (!existsSync(at('server.crt')) || !existsSync(at('server.key'))) return { missing: 'server' };
   const certPem = readFileSync(at('server.crt'), 'utf8');
   if (!isUsable(certPem, readFileSync(at('ca.crt'), 'utf8'), hostname)) return { missing: 'server' };
@@ -147,6 +193,8 @@ export function ensureLocalCa(dir: string, project: string, hostname: string, fo
     writeAtomic(caKeyPath, keyPem, 0o600);
     writeAtomic(caCertPath, certPem, 0o644);
   }
+  const problem = localCaProblem(dir, hostname);
+  if (problem) throw new UsageError(problem);
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
   if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
     const keyPem = newKeyPem();

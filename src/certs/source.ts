@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
-import { OperationalError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { CERT_FILE, KEY_FILE } from '../model/layout.js';
 import { ensureLocalCa, readLocalCa, type CertPair } from './selfsigned.js';
 
@@ -35,7 +35,7 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
       const certPath = join(dir, CERT_FILE);
       const keyPath = join(dir, KEY_FILE);
       if (!existsSync(certPath) || !existsSync(keyPath)) {
-        throw new OperationalError(`CERT_MODE=manual but ${certPath} or ${keyPath} is missing: put the certificate and key there`);
+        throw new UsageError(`CERT_MODE=manual but ${certPath} or ${keyPath} is missing: put the certificate and key there`);
       }
       const pair = { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
       checkManualPair(pair, config.hostname, dir);
@@ -54,9 +54,16 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
  * The certificate `up` would start with, read without writing anything (for
  * the plan): the pair, or why one has to be made first.
  */
-export function plannedCertificate(config: Config): { pair?: CertPair; placeholder: boolean; toMake?: string } {
-  if (config.certMode === 'manual') return { pair: startingCertificate(config).pair, placeholder: false };
-  const { pair, missing } = readLocalCa(localCaDir(config), config.hostname);
+export function plannedCertificate(config: Config): { pair?: CertPair; placeholder: boolean; toMake?: string; problem?: string } {
+  if (config.certMode === 'manual') {
+    try {
+      return { pair: startingCertificate(config).pair, placeholder: false };
+    } catch (err) {
+      return { placeholder: false, problem: (err as Error).message };
+    }
+  }
+  const { pair, missing, problem } = readLocalCa(localCaDir(config), config.hostname);
+  if (problem) return { placeholder: config.certMode === 'acme', problem };
   const where = localCaDir(config);
   const toMake = missing === 'ca' ? `a local CA in ${where} and its certificate for ${config.hostname}` : missing ? `a certificate for ${config.hostname} from the local CA in ${where}` : undefined;
   return { pair, placeholder: config.certMode === 'acme', toMake };
@@ -66,7 +73,7 @@ export function plannedCertificate(config: Config): { pair?: CertPair; placehold
 export function acmeCaBundle(config: Config): string | undefined {
   if (config.certMode !== 'acme' || !config.acme.caBundle) return undefined;
   const path = resolve(config.siteDir, config.acme.caBundle);
-  if (!existsSync(path)) throw new OperationalError(`ACME_CA_BUNDLE ${path} does not exist: point it at the PEM file of the CA your ACME server uses`);
+  if (!existsSync(path)) throw new UsageError(`ACME_CA_BUNDLE ${path} does not exist: point it at the PEM file of the CA your ACME server uses`);
   return readFileSync(path, 'utf8');
 }
 
@@ -76,12 +83,12 @@ export function checkManualPair(pair: CertPair, hostname: string, dir: string): 
   try {
     cert = new X509Certificate(pair.certPem);
     if (!cert.checkPrivateKey(createPrivateKey(pair.keyPem))) {
-      throw new OperationalError(`${dir}: ${KEY_FILE} is not the key of ${CERT_FILE}: put the matching pair there`);
+      throw new UsageError(`${dir}: ${KEY_FILE} is not the key of ${CERT_FILE}: put the matching pair there`);
     }
   } catch (err) {
-    if (err instanceof OperationalError) throw err;
-    throw new OperationalError(`${dir}: cannot read the certificate or key (${(err as Error).message}): both must be PEM files`);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${dir}: cannot read the certificate or key (${(err as Error).message}): both must be PEM files`);
   }
-  if (!cert.checkHost(hostname)) throw new OperationalError(`${dir}/${CERT_FILE} does not name ${hostname} (MAIL_HOSTNAME): get one that does`);
-  if (Date.parse(cert.validTo) < Date.now()) throw new OperationalError(`${dir}/${CERT_FILE} expired on ${cert.validTo}: replace it`);
+  if (!cert.checkHost(hostname)) throw new UsageError(`${dir}/${CERT_FILE} does not name ${hostname} (MAIL_HOSTNAME): get one that does`);
+  if (Date.parse(cert.validTo) < Date.now()) throw new UsageError(`${dir}/${CERT_FILE} expired on ${cert.validTo}: replace it`);
 }

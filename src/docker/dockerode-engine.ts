@@ -31,7 +31,19 @@ export const dockerAtEnv = (): Engine => new DockerodeEngine(new Docker());
 export class DockerodeEngine implements Engine {
   constructor(private readonly docker: Docker) {}
 
-  ping = () => withTimeout(this.docker.ping(), 5000).then(() => undefined);
+  /** An engine that accepts and never answers is given 5 s; the request is aborted, so nothing keeps the process alive. */
+  async ping() {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 5000);
+    try {
+      // dockerode passes abortSignal to the request; its types do not say so.
+      await (this.docker.ping as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: abort.signal });
+    } catch (err) {
+      throw abort.signal.aborted ? new Error('no answer within 5s') : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async listContainers(labels: readonly string[]) {
     const list = await this.docker.listContainers({ all: true, filters: { label: [...labels] } });
@@ -48,7 +60,8 @@ export class DockerodeEngine implements Engine {
   async inspectNetwork(name: string) {
     const info = await orAbsent(this.docker.getNetwork(name).inspect());
     if (!info) return undefined;
-    return { containers: Object.values((info.Containers ?? {}) as Record<string, { Name: string }>).map((c) => c.Name) };
+    const subnet = (info.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet).find((s?: string) => s && !s.includes(':'));
+    return { containers: Object.values((info.Containers ?? {}) as Record<string, { Name: string }>).map((c) => c.Name), subnet };
   }
 
   async createNetwork(name: string, labels: Record<string, string>, subnet?: string) {
@@ -235,12 +248,3 @@ export function demuxToText(raw: Buffer): string {
   return (i === 0 ? raw.toString() : parts.join('')).trimEnd();
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
-    promise.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e) => { clearTimeout(timer); reject(e); },
-    );
-  });
-}

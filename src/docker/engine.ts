@@ -88,8 +88,8 @@ export interface Engine {
   container(ref: string): ContainerHandle;
   createContainer(options: ContainerCreateOptions): Promise<ContainerHandle>;
 
-  /** The names of the containers attached; undefined when there is no such network. */
-  inspectNetwork(name: string): Promise<{ containers: string[] } | undefined>;
+  /** The names of the containers attached and its IPv4 subnet; undefined when there is no such network. */
+  inspectNetwork(name: string): Promise<{ containers: string[]; subnet?: string } | undefined>;
   createNetwork(name: string, labels: Record<string, string>, subnet?: string): Promise<void>;
   removeNetwork(name: string): Promise<void>;
 

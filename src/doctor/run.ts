@@ -61,13 +61,20 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
     const name = `service ${spec.service}`;
     if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: 'run `mailctl up`' });
     else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run \`mailctl up\`` });
-    else if (health.health === 'unhealthy') checks.push({ name, status: 'fail', detail: `unhealthy: ${health.lastProbe ?? 'probe failed'}`, fix: `see \`mailctl logs ${spec.service}\`` });
-    else if (health.health === 'starting') {
-      // The engine probes every few seconds; run the same probe now rather than report a stale state.
+    else if (health.health === 'unhealthy' || health.health === 'starting') {
+      // The engine probes every few seconds (and counts probes that timed out while a backup
+      // held the service paused); run the same probe now rather than report a stale state.
       const probe = await docker.container(spec.name).exec(HEALTH_PROBE).catch(() => undefined);
-      checks.push(probe?.exitCode === 0
-        ? { name, status: 'ok', detail: 'running, answers its health probe (the engine\'s first check is still pending)' }
-        : { name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });
+      const last = (health.lastProbe || probe?.stderr || probe?.stdout || '').trim() || 'no output';
+      if (probe?.exitCode === 0) {
+        checks.push(health.health === 'starting'
+          ? { name, status: 'ok', detail: 'running, answers its health probe (the engine\'s first check is still pending)' }
+          : { name, status: 'warn', detail: `answers its health probe now; the engine's last checks failed (${last})`, fix: 'run doctor again in a minute; if it stays, see `mailctl logs ' + spec.service + '`' });
+      } else {
+        checks.push(health.health === 'starting'
+          ? { name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' }
+          : { name, status: 'fail', detail: `unhealthy: ${last}`, fix: `see \`mailctl logs ${spec.service}\`` });
+      }
     }
     else checks.push({ name, status: 'ok', detail: `running, ${health.health ?? 'no healthcheck'}` });
 

@@ -21,6 +21,7 @@ import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
 import { ignoreNotModified, isNotFound, shortReason, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
+import { deferSignals } from '../core/signals.js';
 import { OperationalError, UsageError } from '../core/errors.js';
 import { volumeName, type VolumeName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
@@ -43,12 +44,17 @@ export interface BackupResult {
 }
 
 
-export async function backup(docker: Engine, config: Config, file: string, options: { force?: boolean }, progress: Progress): Promise<BackupResult> {
-  const started = Date.now();
-  if (existsSync(file) && !options.force) throw new UsageError(`${file} already exists: choose another name, or add --force to replace it`);
+/** Where the archive goes must be usable before anything is asked of the engine. */
+export function checkBackupTarget(file: string, force: boolean): void {
+  if (existsSync(file) && !force) throw new UsageError(`${file} already exists: choose another name, or add --force to replace it`);
   if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) {
     throw new UsageError(`${dirname(file)} is not a directory: create it first, or write the backup elsewhere`);
   }
+}
+
+export async function backup(docker: Engine, config: Config, file: string, options: { force?: boolean }, progress: Progress): Promise<BackupResult> {
+  const started = Date.now();
+  checkBackupTarget(file, options.force ?? false);
   const volumes: VolumeName[] = [];
   for (const role of DATA_VOLUMES) {
     if (await docker.volumeExists(volumeName(config.project, role))) volumes.push(role);
@@ -78,7 +84,8 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   let stillPaused: string[] = [];
   const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
   try {
-    await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
+    // Ctrl-C while the services are paused would leave them frozen (and the helper behind): it waits.
+    await deferSignals('the backup (the mail services are paused)', () => withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
       await helper.putFiles([{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
       const writers = (await observeProject(docker, config.project))
         // The services that write the data volumes, chasquid first.
@@ -86,18 +93,23 @@ export async function backup(docker: Engine, config: Config, file: string, optio
         .sort(byStopOrder);
       progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the volumes are copied`);
       const pausedAt = Date.now();
-      for (const w of writers) await docker.container(w.id).pause();
-      freezeSeconds = (Date.now() - pausedAt) / 1000;
+      const paused: typeof writers = [];
       try {
+        for (const w of writers) {
+          await docker.container(w.id).pause();
+          paused.push(w);
+        }
+        freezeSeconds = (Date.now() - pausedAt) / 1000;
         // Uncompressed to disk while paused: gzip is several times slower than the copy,
         // so it runs after the services thaw. The key material inside (TLS, DKIM, the
         // local CA) makes both files secrets: owner-only.
         await pipeline(await helper.archive(`/${BACKUP_ROOT}`), createWriteStream(rawTmp, { mode: 0o600, flags: 'wx' }));
       } finally {
-        stillPaused = await unpauseAll(docker, writers.reverse());
+        // Only what was paused, even when a pause failed halfway.
+        stillPaused = await unpauseAll(docker, paused.reverse());
         pausedSeconds = (Date.now() - pausedAt) / 1000;
       }
-    });
+    }));
     progress.step(`services resumed after ${pausedSeconds.toFixed(1)} s; compressing`);
     await pipeline(createReadStream(rawTmp), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
     renameSync(tmp, file);

@@ -16,6 +16,7 @@ import { makeDkimKey } from '../accounts/dkim-keys.js';
 import { CHASQUID_DOMAINS_DIR } from '../model/layout.js';
 import type { ServiceSpec } from '../model/types.js';
 import type { Engine } from '../docker/engine.js';
+import { withProjectLock } from '../core/project-lock.js';
 import { withHelper } from '../docker/helper.js';
 import { writeAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
@@ -33,6 +34,10 @@ const volumeMounts = (spec: ServiceSpec) =>
   spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
 
 export async function exportCompose(docker: Engine, config: Config, options: { output?: string }, progress: Progress): Promise<ComposeResult> {
+  return withProjectLock(config.project, 'compose', (line) => progress.step(line), () => prepareCompose(docker, config, options, progress));
+}
+
+async function prepareCompose(docker: Engine, config: Config, options: { output?: string }, progress: Progress): Promise<ComposeResult> {
   const stack = await desiredStack(docker, config, progress);
   const network = await ensureStackObjects(docker, config, stack, progress);
   const cert = startingCertificate(config);

@@ -15,6 +15,7 @@ import type { Config } from '../config/config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
 import { ignoreNotModified, isNotFound, shortReason, type ContainerHandle, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
+import { withProjectLock } from '../core/project-lock.js';
 import { OperationalError, UsageError } from '../core/errors.js';
 import { writeAtomic } from '../core/files.js';
 import { volumeName, type VolumeName } from '../model/layout.js';
@@ -146,6 +147,12 @@ export interface RestoreResult {
 }
 
 export async function restore(
+  docker: Engine, config: Config, file: string, contents: BackupContents, options: { force?: boolean }, progress: Progress,
+): Promise<RestoreResult> {
+  return withProjectLock(config.project, 'restore', (line) => progress.step(line), () => restoreUnlocked(docker, config, file, contents, options, progress));
+}
+
+async function restoreUnlocked(
   docker: Engine, config: Config, file: string, contents: BackupContents, options: { force?: boolean }, progress: Progress,
 ): Promise<RestoreResult> {
   const started = Date.now();

@@ -12,8 +12,8 @@ import { startingCertificate } from '../certs/source.js';
 import type { Config } from '../config/config.js';
 import { createService, ensureNetwork, ensureVolume, observeProject, removeContainer, startService } from '../docker/containers.js';
 import { createOptions } from '../docker/create-options.js';
-import type { Engine } from '../docker/engine.js';
-import { OperationalError } from '../core/errors.js';
+import { isConflict, type Engine } from '../docker/engine.js';
+import { OperationalError, UsageError } from '../core/errors.js';
 import type { ImageName } from '../images/context.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
@@ -22,7 +22,7 @@ import type { ServiceSpec } from '../model/types.js';
 import { waitHealthy } from '../runtime/health.js';
 import { changes, describeStep, plan as planContainers, type Step } from './containers.js';
 import { mailLogPaths } from './observe.js';
-import { desiredGuardFor, desiredServices, type StackPlan } from './stack-plan.js';
+import { desiredGuardFor, desiredServices, refusedStep, type StackPlan } from './stack-plan.js';
 
 export interface ExecuteOptions {
   rolling?: boolean;
@@ -30,6 +30,9 @@ export interface ExecuteOptions {
 }
 
 export async function executePlan(engine: Engine, config: Config, stackPlan: StackPlan, options: ExecuteOptions, progress: Progress): Promise<void> {
+  const refused = refusedStep(stackPlan.steps);
+  // Nothing is changed when one step cannot be taken.
+  if (refused) throw new UsageError(`${refused.name}: ${refused.reason}`);
   const { seen } = stackPlan;
   const of = (kind: string, action?: string) => stackPlan.steps.filter((s) => s.kind === kind && (!action || s.action === action));
   // What the plan says is there is not asked again: a no-op `up` is the observation and little else.
@@ -107,6 +110,9 @@ export async function applyContainerSteps(engine: Engine, config: Config, steps:
           id = (await createService(engine, createOptions(spec, config.project, network, aspects), spec)).ref;
         } catch (err) {
           if (replaced) await engine.container(replaced).rename(spec.name);
+          if (isConflict(err) && !replaced) {
+            throw new OperationalError(`a container named ${spec.name} exists that mailctl did not make (or another \`mailctl up\` just made it): remove it (\`docker rm ${spec.name}\`) or choose another MAILCTL_PROJECT`);
+          }
           throw err;
         }
         // The new container is ready (files in) before the old one stops: the service is down only for stop + start.
@@ -119,7 +125,9 @@ export async function applyContainerSteps(engine: Engine, config: Config, steps:
         break;
       }
       case 'start':
-        await startService(engine, step.containerId);
+        // A frozen one (a backup interrupted while it held the services paused) is thawed.
+        if ((await engine.container(step.containerId).inspect())?.State.Paused) await engine.container(step.containerId).unpause();
+        else await startService(engine, step.containerId);
         break;
       case 'remove':
         await removeContainer(engine, step.containerId);

@@ -22,6 +22,8 @@ export interface Observation {
   /** Image ids on the engine, by tag. */
   imageIds: Record<string, string>;
   network: boolean;
+  /** The network's subnet, when it exists. */
+  networkSubnet?: string;
   volumes: string[];
   containers: Observed[];
   /** The certificate in the volume: a PEM, null for none, undefined when it cannot be read without a container. */
@@ -49,7 +51,7 @@ export async function observeStack(engine: Engine, config: Config): Promise<Obse
     certificateInVolume(engine, config, containers, volumes),
     running('chasquid') ? dkimState(engine, config) : undefined,
   ]);
-  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, certificatePem, mailLogs, dkim };
+  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, networkSubnet: network?.subnet, certificatePem, mailLogs, dkim };
 }
 
 async function certificateInVolume(engine: Engine, config: Config, containers: Observed[], volumes: string[]): Promise<string | null | undefined> {

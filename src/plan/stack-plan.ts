@@ -62,7 +62,11 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
     steps.push({ kind: 'image', action: built ? 'keep' : 'build', name: t.ref, reason: built ? 'built before' : options.noCache ? 'rebuilt without cache' : 'its context changed or is new' });
   }
   const network = networkName(config.project);
-  steps.push({ kind: 'network', action: seen.network ? 'keep' : 'create', name: network, reason: seen.network ? 'exists' : 'not created yet' });
+  if (seen.network && config.subnet && seen.networkSubnet && seen.networkSubnet !== config.subnet) {
+    steps.push({ kind: 'network', action: 'refuse', name: network, reason: `it has the subnet ${seen.networkSubnet} and MAIL_SUBNET says ${config.subnet}: run \`mailctl down\`, then \`mailctl up\` makes it again (volumes, so mail, are kept)` });
+  } else {
+    steps.push({ kind: 'network', action: seen.network ? 'keep' : 'create', name: network, reason: seen.network ? 'exists' : 'not created yet' });
+  }
 
   const desired = desiredServices(config, seen.targets, seen.imageIds);
   const volumes = new Set(desired.flatMap((d) => d.spec.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
@@ -93,6 +97,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
 function certificateStep(config: Config, seen: Observation): PlanStep {
   const name = `certificate for ${config.hostname}`;
   const wanted = plannedCertificate(config);
+  if (wanted.problem) return { kind: 'certificate', action: 'refuse', name, reason: wanted.problem };
   if (wanted.toMake) return { kind: 'certificate', action: 'install', name, reason: `makes ${wanted.toMake}` };
   if (seen.certificatePem === undefined) return { kind: 'certificate', action: 'check', name, reason: 'installed unless the volume has it (read once a container can)' };
   if (seen.certificatePem === null) return { kind: 'certificate', action: 'install', name, reason: 'none in the volume yet' };
@@ -114,13 +119,14 @@ function guardSteps(config: Config, seen: Observation, mail: readonly Step[]): P
   const moved = changes(mail).filter((s) => MAIL_SERVICES.includes(s.service as ServiceName) && (s.action === 'create' || s.action === 'recreate')).map((s) => s.service);
   if (!current) return [{ kind: 'container', action: 'create', service: 'guard', name, reason: 'not created yet (after the mail containers: it reads their logs)' }];
   if (moved.length && (current.action === 'keep' || current.action === 'start')) {
-    return [{ kind: 'container', action: 'recreate', service: 'guard', name, reason: `${moved.join(' and ')} log moves` }];
+    return [{ kind: 'container', action: 'recreate', service: 'guard', name, reason: `${moved.join(' and ')} log moves`, strategy: 'replace' }];
   }
-  return [{ kind: 'container', action: current.action, service: 'guard', name, reason: current.reason }];
+  // The guard is always replaced at once: it holds no connection.
+  return [{ kind: 'container', action: current.action, service: 'guard', name, reason: current.reason, ...(current.action === 'recreate' ? { strategy: 'replace' as const } : {}) }];
 }
 
 function dkimSteps(config: Config, seen: Observation): PlanStep[] {
-  if (!seen.dkim) return [{ kind: 'dkim', action: 'create', name: config.domain, reason: 'every served domain without a key gets one, once chasquid runs' }];
+  if (!seen.dkim) return [{ kind: 'dkim', action: 'check', name: 'every served domain', reason: 'one without a key gets one once chasquid runs (its domains cannot be read before)' }];
   return seen.dkim.map((d) => ({ kind: 'dkim', action: d.hasKey ? 'keep' : 'create', name: d.domain, reason: d.hasKey ? 'has a key' : 'no DKIM key yet' }));
 }
 
@@ -128,6 +134,9 @@ function dkimSteps(config: Config, seen: Observation): PlanStep[] {
 export function describePlanStep(step: PlanStep): string {
   return `${step.action.padEnd(8)} ${step.kind.padEnd(11)} ${step.name} (${step.reason})${step.strategy === 'rolling' ? ' [rolling]' : ''}`;
 }
+
+/** A step the plan cannot take: its reason says why and what to do. */
+export const refusedStep = (steps: readonly PlanStep[]) => steps.find((s) => s.action === 'refuse');
 
 /** Steps that change something. */
 export const planChanges = (steps: readonly PlanStep[]) => steps.filter((s) => s.action !== 'keep' && s.kind !== 'senders');

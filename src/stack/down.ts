@@ -2,6 +2,7 @@
 import type { Config } from '../config/config.js';
 import { observeProject, projectFilter, removeContainer } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
+import { withProjectLock } from '../core/project-lock.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
 import { byStopOrder } from '../runtime/running.js';
@@ -14,6 +15,10 @@ export interface DownResult {
 }
 
 export async function down(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
+  return withProjectLock(config.project, 'down', (line) => progress.step(line), () => removeStack(docker, config, options, progress));
+}
+
+async function removeStack(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
   const result: DownResult = { containers: [], volumes: [] };
   const observed = (await observeProject(docker, config.project)).sort(byStopOrder);
   if (observed.some((c) => c.service === 'guard') && (await teardownFirewall(docker, config))) {

@@ -7,6 +7,7 @@ import { executePlan } from '../plan/execute.js';
 import { observeStack } from '../plan/observe.js';
 import { planStack, type PlanStep } from '../plan/stack-plan.js';
 import { join } from 'node:path';
+import { withProjectLock } from '../core/project-lock.js';
 
 export interface UpResult {
   dryRun: boolean;
@@ -29,12 +30,18 @@ const SOURCE = { selfsigned: 'local CA', manual: 'manual', acme: 'ACME (certbot 
 
 export async function up(engine: Engine, config: Config, options: UpOptions, progress: Progress): Promise<UpResult> {
   const started = Date.now();
-  const stackPlan = planStack(config, await observeStack(engine, config), options);
-  const result = (dryRun: boolean, caCertPath?: string, source: string = SOURCE[config.certMode]): UpResult => ({
-    dryRun, steps: stackPlan.steps, seconds: (Date.now() - started) / 1000, caCertPath, certificateSource: source,
+  const result = (steps: PlanStep[], dryRun: boolean, caCertPath?: string, source: string = SOURCE[config.certMode]): UpResult => ({
+    dryRun, steps, seconds: (Date.now() - started) / 1000, caCertPath, certificateSource: source,
   });
-  if (options.dryRun) return result(true, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));
-  await executePlan(engine, config, stackPlan, options, progress);
-  const cert = startingCertificate(config);
-  return result(false, cert.caCertPath, cert.source);
+  if (options.dryRun) {
+    const stackPlan = planStack(config, await observeStack(engine, config), options);
+    return result(stackPlan.steps, true, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));
+  }
+  // Observed under the lock: another up cannot change the stack between the look and the change.
+  return withProjectLock(config.project, options.noCache ? 'upgrade' : 'up', (line) => progress.step(line), async () => {
+    const stackPlan = planStack(config, await observeStack(engine, config), options);
+    await executePlan(engine, config, stackPlan, options, progress);
+    const cert = startingCertificate(config);
+    return result(stackPlan.steps, false, cert.caCertPath, cert.source);
+  });
 }

@@ -28,11 +28,11 @@ test.afterEach.always(async (t) => {
 
 test.serial('a missing or wrong manual certificate is a clear error, and nothing starts', async (t) => {
   const missing = await mailctl(site, ['up'], undefined, { MAILCTL_DEBUG: '' });
-  t.is(missing.code, 1);
+  t.is(missing.code, 2, 'a configuration problem');
   t.regex(missing.stderr, /CERT_MODE=manual but .*fullchain\.pem or .*privkey\.pem is missing/);
   writePair(['other.example.test']);
   const wrong = await mailctl(site, ['up'], undefined, { MAILCTL_DEBUG: '' });
-  t.is(wrong.code, 1);
+  t.is(wrong.code, 2, 'a configuration problem');
   t.regex(wrong.stderr, /does not name mail\.example\.test \(MAIL_HOSTNAME\)/);
 });
 

@@ -80,10 +80,16 @@ export class FakeEngine implements Engine {
     return this.container(c.id);
   }
 
+  /** Subnets of networks, by name (what `docker network create --subnet` gave). */
+  readonly subnets = new Map<string, string>();
   async inspectNetwork(name: string) {
-    return this.networks.has(name) ? { containers: [] } : undefined;
+    return this.networks.has(name) ? { containers: [] as string[], subnet: this.subnets.get(name) } : undefined;
   }
-  async createNetwork(name: string, labels: Record<string, string>) { this.log(`create network ${name}`); this.networks.set(name, labels); }
+  async createNetwork(name: string, labels: Record<string, string>, subnet?: string) {
+    this.log(`create network ${name}`);
+    this.networks.set(name, labels);
+    if (subnet) this.subnets.set(name, subnet);
+  }
   async removeNetwork(name: string) { this.log(`remove network ${name}`); this.networks.delete(name); }
   async volumeExists(name: string) { return this.volumes.has(name); }
   async createVolume(name: string, labels: Record<string, string>) { this.log(`create volume ${name}`); this.volumes.set(name, labels); }

@@ -5,10 +5,11 @@
  * `del-domain` (its users, aliases and DKIM key go; chasquid restarts).
  */
 import test from 'ava';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delDomain } from '../../src/accounts/changes.js';
+import { ensureLocalCa } from '../../src/certs/selfsigned.js';
 import { unpauseAll } from '../../src/ops/backup.js';
 import { stopServices } from '../../src/ops/restore.js';
 import { OperationalError } from '../../src/core/errors.js';
@@ -77,7 +78,7 @@ test('up --dry-run on a new project: the plan names images, network, volumes, ce
   t.deepEqual(by('image').map((s) => s.replace(/:[0-9a-f]{12}$/, '')), ['build mailctl/chasquid', 'build mailctl/dovecot', 'build mailctl/guard']);
   t.deepEqual(by('container'), ['create p-dovecot', 'create p-chasquid', 'create p-guard']);
   t.regex(result.steps.find((s) => s.kind === 'certificate')!.reason, /makes a local CA in .*certs\/p and its certificate for mail\.example\.test/);
-  t.deepEqual(by('dkim'), ['create example.test']);
+  t.deepEqual(by('dkim'), ['check every served domain'], 'its domains cannot be read before chasquid runs');
 });
 
 test('plan: --rolling is shown as the strategy of each replaced container', async (t) => {
@@ -152,4 +153,57 @@ test('del-domain --force: the domain, its DKIM key, users and aliases go; chasqu
   t.notRegex(engine.byName('p-dovecot')!.files.get('/etc/mailctl/users/passwd')!.toString(), /bob@/);
   t.notRegex(chasquid.files.get('/var/lib/chasquid/mailctl/senders')!.toString(), /other\.test/);
   t.deepEqual(engine.calls.slice(before).filter((c) => /^(hold|release)/.test(c)), ['hold p-dovecot /usr/local/bin/mailctl-users lock', 'release p-dovecot'], 'under the accounts lock');
+});
+
+test('executor: a paused container (a backup interrupted) is thawed, not started (found by a break-it session)', async (t) => {
+  const engine = new FakeEngine();
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
+  const frozen = engine.addContainer('p-dovecot', labelsOf('dovecot'), {}, 'paused');
+  await applyContainerSteps(engine, config, [{ action: 'start', service: 'dovecot', name: 'p-dovecot', reason: 'was paused', containerId: frozen.id }], 'p-net', progress, false);
+  t.deepEqual(engine.calls, ['unpause p-dovecot']);
+  t.is(frozen.state, 'running');
+});
+
+test('executor: a container of the same name that mailctl did not make is named, with the fix (found by a break-it session)', async (t) => {
+  const engine = new FakeEngine();
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
+  engine.addContainer('p-dovecot', {});
+  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }] as never;
+  const steps = planContainers(desiredServices(config, targets, {}), []);
+  const err = await t.throwsAsync(applyContainerSteps(engine, config, steps, 'p-net', progress, false), { instanceOf: OperationalError });
+  t.regex(err!.message, /a container named p-dovecot exists that mailctl did not make .*: remove it \(`docker rm p-dovecot`\) or choose another MAILCTL_PROJECT/);
+});
+
+test('plan: a MAIL_SUBNET the network does not have is refused with the fix, and up changes nothing (found by a break-it session)', async (t) => {
+  const engine = new FakeEngine();
+  engine.images.set('debian:trixie-slim', 'sha256:base');
+  engine.networks.set('p-net', labelsOf('net'));
+  engine.subnets.set('p-net', '172.25.0.0/16');
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_SUBNET: '172.29.76.0/24' }, site());
+  const refused = (await up(engine, config, { dryRun: true }, progress)).steps.find((s) => s.action === 'refuse');
+  t.regex(refused!.reason, /it has the subnet 172\.25\.0\.0\/16 and MAIL_SUBNET says 172\.29\.76\.0\/24: run `mailctl down`, then `mailctl up`/);
+  const err = await t.throwsAsync(up(engine, config, {}, progress));
+  t.regex(err!.message, /^p-net: it has the subnet/);
+  t.deepEqual(engine.calls, [], 'nothing was built, made or started');
+});
+
+test('plan: a manual certificate that is missing, a local CA that is unreadable or cannot certify MAIL_HOSTNAME: a refused step, not a crash (found by a break-it session)', async (t) => {
+  const engine = new FakeEngine();
+  engine.images.set('debian:trixie-slim', 'sha256:base');
+  const certStep = async (config: ReturnType<typeof configFrom>) => (await up(engine, config, { dryRun: true }, progress)).steps.find((s) => s.kind === 'certificate')!;
+  const manual = await certStep(configFrom({ MAILCTL_PROJECT: 'p', CERT_MODE: 'manual' }, site()));
+  t.is(manual.action, 'refuse');
+  t.regex(manual.reason, /CERT_MODE=manual but .*fullchain\.pem or .*privkey\.pem is missing/);
+
+  const dir = site();
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_DOMAIN: 'example.test' }, dir);
+  await up(engine, config, { dryRun: true }, progress);
+  ensureLocalCa(join(dir, 'certs', 'p'), 'p', 'mail.example.test', false, 'example.test');
+  const outside = await certStep(configFrom({ MAILCTL_PROJECT: 'p', MAIL_DOMAIN: 'example.test', MAIL_HOSTNAME: 'mx.other.test' }, dir));
+  t.is(outside.action, 'refuse');
+  t.regex(outside.reason, /MAIL_HOSTNAME mx\.other\.test is outside what the local CA in .* may certify \(example\.test and their subdomains\): choose a MAIL_HOSTNAME under those, or remove .*ca\.crt and ca\.key/);
+  writeFileSync(join(dir, 'certs', 'p', 'ca.crt'), 'garbage\n');
+  const corrupt = await certStep(config);
+  t.is(corrupt.action, 'refuse');
+  t.regex(corrupt.reason, /ca\.crt cannot be read as a certificate .*: restore it \(and ca\.key\) from a backup, or remove both/);
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { backup } from '../../ops/backup.js';
+import { backup, checkBackupTarget } from '../../ops/backup.js';
 import { readBackup, restore, restoreEnvFile } from '../../ops/restore.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
@@ -13,7 +13,9 @@ export function register(program: Command, context: CliContext): void {
     .option('--force', 'replace FILE if it exists')
     .option('--json', 'print the result as JSON')
     .action(runner(context, async ({ config, progress, engine }: Run, file: string, opts: { force?: boolean; json?: boolean }) => {
-      const result = await backup(await engine(), config, resolve(context.cwd, file), opts, progress);
+      const path = resolve(context.cwd, file);
+      checkBackupTarget(path, opts.force ?? false);
+      const result = await backup(await engine(), config, path, opts, progress);
       if (opts.json) return printJson(context, result);
       context.stdout.write(`${result.file}: ${(result.bytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(1)} s ` +
         `(${result.volumes.join(', ')}; mail paused ${result.pausedSeconds.toFixed(1)} s)\n`);

@@ -73,7 +73,7 @@ function renderStatus(s: StackStatus): string {
   const lines = [`${s.project}: ${s.domain} (${s.hostname})`];
   if (s.services.length === 0) lines.push('  no containers: start the stack with `mailctl up`');
   for (const svc of s.services) {
-    lines.push(`  ${svc.service.padEnd(9)} ${svc.state.padEnd(8)} ${svc.health.padEnd(9)} up ${age(svc.uptimeSeconds).padEnd(5)} ${svc.image}  ${svc.network === 'host' ? 'listens on ' : ''}${svc.ports.join(' ')}`);
+    lines.push(`  ${svc.service.padEnd(9)} ${svc.state.padEnd(8)} ${svc.health.padEnd(9)} up ${age(svc.uptimeSeconds).padEnd(5)} ${svc.image}  ${svc.network === 'host' && svc.ports.length ? 'listens on ' : ''}${svc.ports.join(' ')}`);
     if (svc.version) lines.push(`  ${''.padEnd(9)} ${svc.version}`);
   }
   const cert = (c: NonNullable<StackStatus['certificate']>) =>

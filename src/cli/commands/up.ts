@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { checkBindAddresses } from '../../stack/host.js';
 import { up, type UpResult } from '../../stack/up.js';
-import { describePlanStep, planChanges } from '../../plan/stack-plan.js';
-import { printJson, type CliContext } from '../context.js';
+import { describePlanStep, planChanges, refusedStep } from '../../plan/stack-plan.js';
+import { UsageError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
@@ -20,8 +21,14 @@ export function register(program: Command, context: CliContext): void {
       }
       const docker = await engine();
       const result = await up(docker, config, { dryRun: opts.dryRun, rolling: opts.rolling }, progress);
-      if (opts.json) return printJson(context, { ...result, domain: config.domain, hostname: config.hostname, ports: config.ports });
-      context.stdout.write(render(result, config));
+      const text = render(result, config);
+      const refused = refusedStep(result.steps);
+      return {
+        json: { ...result, domain: config.domain, hostname: config.hostname, ports: config.ports },
+        text,
+        // A dry run shows the whole plan, then says what stops it.
+        error: refused ? new UsageError(`${refused.name}: ${refused.reason}`) : undefined,
+      };
     }));
 }
 

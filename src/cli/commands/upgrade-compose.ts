@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
 import { exportCompose } from '../../ops/export-compose.js';
 import { up } from '../../stack/up.js';
 import { printJson, type CliContext } from '../context.js';
@@ -25,6 +27,9 @@ export function register(program: Command, context: CliContext): void {
     .option('--json', 'print where things were written as JSON')
     .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; json?: boolean }) => {
       const output = opts.output ? resolve(context.cwd, opts.output) : undefined;
+      if (output && !statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory()) {
+        throw new UsageError(`${dirname(output)} is not a directory: create it first, or write the compose file elsewhere`);
+      }
       const result = await exportCompose(await engine(), config, { output }, progress);
       if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services });
       if (!output) return void context.stdout.write(result.yaml);

@@ -9,6 +9,7 @@ import type { Config } from '../../config/config.js';
 import type { Engine } from '../../docker/engine.js';
 import type { Progress } from '../../core/progress.js';
 import { parseAddress, parseTarget } from '../../names/address.js';
+import { normalizeDomain } from '../../names/validate.js';
 import type { CliContext } from '../context.js';
 import { action, type Output } from '../runner.js';
 import { newPassword } from '../prompt.js';
@@ -126,7 +127,7 @@ export function register(program: Command, context: CliContext): void {
       const text = r.added ? `added ${r.domain}: publish its records (\`mailctl dns --domain ${r.domain}\`)` : `${r.domain} is already served`;
       for (const warning of r.warnings) context.stderr.write(`mailctl: warning: ${warning}\n`);
       return { json: r, text: [text, ...r.roleAliases.map((a) => `${a.alias} -> ${a.target}`)].join('\n') };
-    }));
+    }, (domain: string) => { normalizeDomain(domain); }));
 
   program
     .command('del-domain')
@@ -139,7 +140,7 @@ export function register(program: Command, context: CliContext): void {
       const lines = [`removed ${r.domain}${r.removedUsers.length ? ` and ${r.removedUsers.length} account(s)` : ''}`];
       for (const kept of r.setAside) lines.push(`mail kept in the dovecot container: ${kept}`);
       return { json: r, text: [...lines, ...aliasChangeLines(r.aliasChanges)].join('\n') };
-    }));
+    }, (domain: string) => { normalizeDomain(domain); }));
 
   program
     .command('list-domains')
