@@ -25,13 +25,15 @@ test('local CA: a server certificate for the hostname, chaining to ca.crt; keys 
 
 test('local CA: reused across runs; a new hostname gets a new server certificate from the same CA', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mailctl-ca-'));
-  const first = ensureLocalCa(dir, 'p', 'mail.example.test');
-  const again = ensureLocalCa(dir, 'p', 'mail.example.test');
+  const first = ensureLocalCa(dir, 'p', 'mail.example.test', false, 'example.test');
+  const again = ensureLocalCa(dir, 'p', 'mail.example.test', false, 'example.test');
   t.is(again.server.certPem, first.server.certPem);
-  const renamed = ensureLocalCa(dir, 'p', 'mx.example.test');
+  const renamed = ensureLocalCa(dir, 'p', 'mx.example.test', false, 'example.test');
   t.not(renamed.server.certPem, first.server.certPem);
   t.is(new X509Certificate(renamed.server.certPem).checkHost('mx.example.test'), 'mx.example.test');
   t.is(readFileSync(renamed.caCertPath, 'utf8'), readFileSync(first.caCertPath, 'utf8'));
+  // A name outside the CA's constraints would get a certificate every client rejects (found by a break-it session).
+  t.throws(() => ensureLocalCa(dir, 'p', 'mx.other.test', false, 'other.test'), { message: /MAIL_HOSTNAME mx\.other\.test is outside what the local CA in .* may certify \(example\.test and their subdomains\)/ });
 });
 
 test('local CA: name-constrained to the stack\'s names, 825 days; a certificate for another name does not verify (openssl)', (t) => {
