@@ -8,6 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse/config.js';
+import { MAILBOX_KEYS, mailboxConfig, type MailboxConfig } from './mailbox/config.js';
 import { UsageError } from './errors.js';
 import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './config-check.js';
 import type { ImageName } from './images.js';
@@ -28,11 +29,12 @@ export const PORT_KEYS = {
   pop3: 'MAIL_PORT_POP3',
   pop3s: 'MAIL_PORT_POP3S',
   http: 'MAIL_PORT_HTTP',
+  managesieve: 'MAIL_PORT_MANAGESIEVE',
 } as const;
 export type PortName = keyof typeof PORT_KEYS;
 
 export const DEFAULT_PORTS: Record<PortName, number> = {
-  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80,
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190,
 };
 
 /** Blocklists `mailctl doctor` asks about MAIL_IPV4: widely used by receivers, free to query. */
@@ -48,7 +50,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
-  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS',
+  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS', ...MAILBOX_KEYS,
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -91,6 +93,8 @@ export interface Config {
   readonly postmaster?: string;
   /** The daily sending limit and the failed-login bans (abuse/config.ts). */
   readonly abuse: AbuseConfig;
+  /** Quotas and the spam thresholds (mailbox/config.ts). */
+  readonly mailbox: MailboxConfig;
   /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
   readonly limits: Readonly<Record<ImageName, Limits>>;
   readonly debug: boolean;
@@ -281,6 +285,7 @@ export function buildConfig(
 
   const abuse = abuseConfig(raw, problems);
   const limits = parseLimits(raw, problems);
+  const mailbox = mailboxConfig(raw, problems);
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
@@ -313,6 +318,7 @@ export function buildConfig(
     dnsblZones: Object.freeze(dnsblZones),
     postmaster,
     abuse,
+    mailbox,
     limits,
     debug: raw.MAILCTL_DEBUG === '1',
   });

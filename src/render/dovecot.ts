@@ -1,6 +1,7 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
 import type { Config } from '../config.js';
 import { dovecotListen } from '../spec/listen.js';
+import { renderMailboxConf } from './mailbox.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
 } from '../layout.js';
@@ -23,7 +24,7 @@ export function renderDovecotConf(config: Config): string {
 dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
 
-protocols = imap pop3 lmtp
+protocols = imap pop3 lmtp sieve
 # In the host's network the container's hostname is the host's: name the server.
 hostname = ${config.hostname}
 # In the host's network namespace: clients are seen with their own addresses
@@ -106,5 +107,6 @@ service pop3-login {
     ssl = yes
   }
 }
-`;
+
+${renderMailboxConf(config)}`;
 }

@@ -9,6 +9,8 @@ import {
 } from '../layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
+import { sieveSender } from '../render/mailbox.js';
+import { MSMTPRC, renderMsmtprc } from '../render/sieve-sender.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
 import { PRIVILEGES } from './limits.js';
@@ -37,7 +39,7 @@ export function healthOf(service: StackService): HealthSpec {
 /** Which service answers which port (by the protocol's usual number). */
 const PORTS: Partial<Record<StackService, [PortName, number][]>> = {
   chasquid: [['smtp', 25], ['submission', 587], ['submissions', 465]],
-  dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995]],
+  dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995], ['managesieve', 4190]],
   certbot: [['http', 80]],
 };
 
@@ -72,7 +74,7 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     hostNetwork: true,
     // dovecot makes no DNS lookups.
     dns: [],
-    env: probeEnv(config, [config.ports.imap]),
+    env: { ...probeEnv(config, [config.ports.imap]), MAILCTL_SIEVE_SENDER: sieveSender(config) },
     mounts: [
       { volume: volume(config, 'mail'), target: MAIL_ROOT },
       { volume: volume(config, 'users'), target: USERS_DIR },
@@ -80,7 +82,10 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
     ],
     ports: servicePorts(config, 'dovecot'),
-    files: [{ path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 }],
+    files: [
+      { path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 },
+      { path: MSMTPRC, content: renderMsmtprc(config), mode: 0o644 },
+    ],
   };
 }
 
@@ -113,7 +118,7 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 /** Where chasquid's hook finds the scanners: their unix sockets on the shared volume. */
 export function filtersOf(config: Config): Filters {
   return {
-    spamd: config.filters.spamassassin ? { socket: SPAMD_SOCKET } : undefined,
+    spamd: config.filters.spamassassin ? { socket: SPAMD_SOCKET, tag: config.mailbox.spamTagScore, reject: config.mailbox.spamRejectScore } : undefined,
     clamd: config.filters.clamav ? { socket: CLAMD_SOCKET } : undefined,
   };
 }

@@ -11,8 +11,9 @@ import { register as backup } from './backup.js';
 import { register as doctor } from './doctor.js';
 import { register as operations } from './operations.js';
 import { register as abuse } from './abuse.js';
+import { register as quota } from './quota.js';
 
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of [init, up, stack, users, abuse, dns, renew, doctor, backup, operations, build]) register(program, context);
+  for (const register of [init, up, stack, users, quota, abuse, dns, renew, doctor, backup, operations, build]) register(program, context);
 }

@@ -8,6 +8,8 @@ import { createProgress } from '../../progress.js';
 import { down } from '../../stack/down.js';
 import { followLogs } from '../../stack/logs.js';
 import { stackStatus, type StackStatus } from '../../stack/status.js';
+import { humanSize } from '../../mailbox/config.js';
+import { usageText } from './quota.js';
 import { configFor, printJson, type CliContext } from '../context.js';
 
 export function register(program: Command, context: CliContext): void {
@@ -90,5 +92,9 @@ function renderStatus(s: StackStatus): string {
   lines.push(`  filters     spamassassin ${s.filters.spamassassin ? 'on' : 'off'}, clamav ${s.filters.clamav ? 'on' : 'off'}`);
   if (s.users !== undefined) lines.push(`  users       ${s.users}`);
   if (s.domains !== undefined) lines.push(`  domains     ${s.domains.length} (${s.domains.join(', ')})`);
+  if (s.quota) {
+    lines.push(`  quota       ${s.quota.default ? `${humanSize(s.quota.default)} a mailbox (MAIL_QUOTA)` : 'none (MAIL_QUOTA=0)'}`);
+    for (const u of s.quota.usage) lines.push(`    ${u.address}  ${usageText(u)}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,8 @@ import type { SenderAddress } from '../../abuse/senders.js';
 import { describeDomains } from '../../accounts/domains.js';
 import { byDomainThenAddress } from '../../accounts/passwd.js';
 import { changePassword, listUsers } from '../../accounts/users.js';
+import { quotaUsages } from '../../mailbox/quota.js';
+import { usageText } from './quota.js';
 import type { Config } from '../../config.js';
 import { connectEngine, type Engine } from '../../docker/engine.js';
 import { createProgress, type Progress } from '../../progress.js';
@@ -115,10 +117,11 @@ export function register(program: Command, context: CliContext): void {
       const users = (await listUsers(docker, config)).sort(byDomainThenAddress);
       if (!users.length) context.stderr.write('no users yet: add one with `mailctl add-user ADDRESS`\n');
       const senders = users.length ? await sendersByUser(docker, config) : new Map();
-      const json = users.map((u) => ({ ...u, senders: senders.get(u.address) ?? [] }));
+      const quotas = users.length ? await quotaUsages(docker, config) : new Map();
+      const json = users.map((u) => ({ ...u, senders: senders.get(u.address) ?? [], quota: quotas.get(u.address) }));
       const line = (u: (typeof json)[number]) => {
         const also = u.senders.filter((s: SenderAddress) => s.via !== 'own').map((s: SenderAddress) => s.address);
-        return `${u.address}${u.unicode ? ` (${u.unicode})` : ''}${also.length ? `   sends also as: ${also.join(', ')}` : ''}`;
+        return `${u.address}${u.unicode ? ` (${u.unicode})` : ''}${u.quota ? `   ${usageText(u.quota)}` : ''}${also.length ? `   sends also as: ${also.join(', ')}` : ''}`;
       };
       return { json, text: json.map(line).join('\n') };
     }));
