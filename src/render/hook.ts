@@ -53,7 +53,7 @@ export function renderPostDataHook(filters: Filters): string | undefined {
       `result=$(spamc -x -c -t 60 -U ${filters.spamd.socket} < "$msg")`,
       'status=$?',
       'score=${result%%/*}',
-      'if [[ $status -gt 1 || ! $score =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then',
+      'if [[ $status -gt 1 || ! $score =~ ^-?[0-9]+(\\.[0-9]+)?$ ]]; then',
       '  echo "X-Spam-Status: unchecked (spamd unavailable)"',
       `elif awk -v s="$score" 'BEGIN { exit !(s >= ${reject}) }'; then`,
       `  echo "spam detected (score $score, refused from ${reject})"; exit 20`,

@@ -17,6 +17,7 @@ export const SPECIAL_USE = ['Drafts', 'Sent', 'Trash', 'Junk', 'Archive'] as con
  * knows it by that shape (images/chasquid/mailctl-sender-check).
  */
 export const sieveSender = (config: Config) => `mailctl+sieve@${config.hostname}`;
+export const SIEVE_SENDER_PATTERN = 'mailctl+sieve@*';
 
 export function renderMailboxConf(config: Config): string {
   const folders = SPECIAL_USE.map((name) => `  mailbox ${name} {
@@ -109,6 +110,7 @@ sieve_redirect_envelope_from = recipient
 passdb sieve-sender {
   driver = passwd-file
   passwd_file_path = ${RELAY_PASSWD}
+  passdb_username_filter = ${SIEVE_SENDER_PATTERN}
 }
 
 # ManageSieve (RFC 5804): STARTTLS, then the same logins as IMAP.
