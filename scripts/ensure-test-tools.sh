@@ -4,7 +4,7 @@
 # On Debian as root, install what is missing from Debian's packages.
 set -eu
 missing=""
-for tool in docker-compose:docker-compose swaks:swaks curl:curl openssl:openssl ip:iproute2 msmtp:msmtp; do
+for tool in docker-compose:docker-compose swaks:swaks curl:curl openssl:openssl ip:iproute2 msmtp:msmtp sieve-connect:sieve-connect mbsync:isync python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
 done
 if [ -z "$missing" ]; then exit 0; fi
