@@ -9,7 +9,6 @@ import {
 } from '../layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
-import { sieveSender } from '../render/mailbox.js';
 import { MSMTPRC, renderMsmtprc } from '../render/sieve-sender.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
@@ -74,7 +73,7 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     hostNetwork: true,
     // dovecot makes no DNS lookups.
     dns: [],
-    env: { ...probeEnv(config, [config.ports.imap]), MAILCTL_SIEVE_SENDER: sieveSender(config) },
+    env: probeEnv(config, [config.ports.imap]),
     mounts: [
       { volume: volume(config, 'mail'), target: MAIL_ROOT },
       { volume: volume(config, 'users'), target: USERS_DIR },

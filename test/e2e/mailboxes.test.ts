@@ -200,9 +200,10 @@ test.serial('the Sieve sender account: no mailbox, no IMAP or ManageSieve login,
   t.regex(await submitted(BOB, PASSWORD, '<>', BOB, 'bob with <>', ['--header', 'From: ceo@outside.test']), /^554 /, 'a person still may not');
 });
 
-test.serial('spam: under the tag score to INBOX, between tag and reject to Junk with X-Spam-Flag, above reject refused', async (t) => {
+test.serial('spam: under the tag score to INBOX, between tag and reject to Junk with X-Spam-Flag, from the reject score refused', async (t) => {
   const rules = [
-    'header MAILCTL_TEST_SEVEN Subject =~ /scored-seven/', 'score MAILCTL_TEST_SEVEN 7.0',
+    // Added to what the message scores anyway (about 3 from this host: a HELO without a domain, a test-net address).
+    'header MAILCTL_TEST_FOUR Subject =~ /scored-four/', 'score MAILCTL_TEST_FOUR 4.0',
     'header MAILCTL_TEST_TWELVE Subject =~ /scored-twelve/', 'score MAILCTL_TEST_TWELVE 12.0', '',
   ].join('\n');
   t.is((await run('docker', ['exec', '-i', `${PROJECT}-spamassassin`, 'sh', '-c', 'cat > /etc/spamassassin/mailctl-test.cf'], { stdin: rules })).code, 0);
@@ -211,12 +212,12 @@ test.serial('spam: under the tag score to INBOX, between tag and reject to Junk 
   let reply = '';
   for (let i = 0; i < 20 && !/^554 /.test(reply); i++) { await sleep(1000); reply = await inbound('x@sender.test', BOB, 'scored-twelve offer', body); }
   t.regex(reply, /^554 .*spam detected \(score 1\d\.\d+, refused from 10\)/);
-  t.regex(await inbound('x@sender.test', BOB, 'scored-seven offer', body), /^250 /);
+  t.regex(await inbound('x@sender.test', BOB, 'scored-four offer', body), /^250 /);
   t.regex(await inbound('x@sender.test', BOB, 'plain lunch', body), /^250 /);
-  t.true((await arrives(BOB, 'Junk', 'scored-seven offer')).includes('scored-seven offer'));
+  t.true((await arrives(BOB, 'Junk', 'scored-four offer')).includes('scored-four offer'));
   t.true((await arrives(BOB, 'INBOX', 'plain lunch')).includes('plain lunch'));
-  t.false((await subjects(BOB, 'INBOX')).includes('scored-seven offer'));
-  const junk = await imap(BOB, ['message', 'Junk', 'scored-seven offer']);
+  t.false((await subjects(BOB, 'INBOX')).includes('scored-four offer'));
+  const junk = await imap(BOB, ['message', 'Junk', 'scored-four offer']);
   t.regex(junk, /^X-Spam-Flag: YES$/m);
   t.regex(junk, /^X-Spam-Status: Yes, score=\d+\.\d+ tag=5 reject=10$/m);
   const ham = await imap(BOB, ['message', 'INBOX', 'plain lunch']);
