@@ -1,6 +1,7 @@
 #!/bin/sh
 # The end-to-end tests drive the test rig with docker-compose (compose/), and
-# run real clients (swaks, curl, openssl) from network namespaces (iproute2).
+# run real clients (swaks, curl, openssl) from network namespaces (iproute2), and
+# the mailbox tests' ManageSieve and IMAP clients (sieve-connect, mbsync, python3).
 # On Debian as root, install what is missing from Debian's packages.
 set -eu
 missing=""

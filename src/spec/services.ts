@@ -206,7 +206,8 @@ const GUARD_STATE_DIR = '/var/lib/mailctl-guard';
  */
 export function guardSpec(config: Config, image: string | undefined, logs: MailLogs): ServiceSpec {
   const { bans } = config.abuse;
-  const mailPorts = (['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s'] as PortName[]).map((p) => config.ports[p]);
+  // ManageSieve takes the same passwords: a guesser banned from IMAP must not go on there.
+  const mailPorts = (['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s', 'managesieve'] as PortName[]).map((p) => config.ports[p]);
   const mounted = (['chasquid', 'dovecot'] as const).map((service) => ({
     service, bind: dirname(logs[service]), target: `${GUARD_LOG_DIR}/${service}`, file: `${GUARD_LOG_DIR}/${service}/${basename(logs[service])}`,
   }));

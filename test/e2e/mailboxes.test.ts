@@ -81,6 +81,9 @@ test.serial('up: dovecot with Sieve, ManageSieve and quotas, hardened as before;
   t.is(up.code, 0, show(up));
   t.regex(up.stdout, /ManageSieve {2}4190 \(STARTTLS\)/);
   t.deepEqual((await hardeningProblems(PROJECT)).problems, []);
+  // The guard drops a banned address on ManageSieve too: it takes the same passwords.
+  const guardEnv = (await docker.getContainer(`${PROJECT}-guard`).inspect()).Config.Env;
+  t.true(guardEnv.some((e: string) => /^GUARD_PORTS=.*\b4190\b/.test(e)), guardEnv.join(' '));
   t.is((await compose(['up', '-d', 'dns'])).code, 0);
   for (const user of [ALICE, BOB, IDN]) {
     const r = await cli(['add-user', user, '--password-stdin'], `${PASSWORD}\n`);
