@@ -192,7 +192,7 @@ test.serial('vacation answers each sender once, through chasquid: a local sender
 test.serial('the Sieve sender account: no mailbox, no IMAP or ManageSieve login, no sending as an outside address', async (t) => {
   const secret = (await run('docker', ['exec', DOVECOT, 'cat', '/etc/mailctl/users/sieve-sender.secret'])).stdout;
   const account = `mailctl+sieve@mail.${DOMAIN}`;
-  t.true(secret.length >= 40);
+  t.true(secret.length >= 40, `a long random password (${secret.length} characters)`);
   const login = await run('python3', [join(ROOT, 'test/helpers/imap-client.py'), HOST, ca, account, 'list'], { stdin: `${secret}\n` });
   t.not(login.code, 0, 'IMAP refuses it (no userdb entry)');
   t.not((await sieveConnect(account, ['--list'], secret)).code, 0);
