@@ -100,6 +100,10 @@ sieve_script personal {
   path = ~/sieve
   active_path = ~/.dovecot.sieve
 }
+# Scripts are outside the mail quota: bounded here (a person needs a few).
+sieve_quota_script_count = 32
+sieve_quota_storage_size = 1M
+sieve_max_script_size = 256k
 ${spamToJunk}
 # Vacation replies and redirects leave through chasquid's submission port,
 # logged in as ${sieveSender(config)}; a redirect is sent as the user.

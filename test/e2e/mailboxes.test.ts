@@ -155,6 +155,10 @@ print(reply()); s.sendall(b'AUTHENTICATE "PLAIN" "AGJvYkBleGFtcGxlLnRlc3QAbWFpbG
   writeFileSync(broken, 'if nonsense { keep }\n');
   const refused = await sieveConnect(ALICE, ['--upload', '--localsieve', broken, '--remotesieve', 'broken']);
   t.not(refused.code, 0, 'a script that does not compile is refused at upload');
+  const huge = join(site, 'huge.sieve');
+  writeFileSync(huge, `${'# a comment line to make the script large\n'.repeat(8000)}keep;\n`);
+  const tooBig = await sieveConnect(ALICE, ['--upload', '--localsieve', huge, '--remotesieve', 'huge']);
+  t.not(tooBig.code, 0, `a 330 KB script is refused (scripts are outside the mail quota): ${show(tooBig)}`);
 });
 
 test.serial('fileinto files; +tag is :detail of the To header, not of the envelope (chasquid drops it)', async (t) => {

@@ -43,6 +43,7 @@ test('dovecot: the five special-use folders, created and subscribed; Sieve at LM
   t.regex(conf, /^protocol lmtp \{\n {2}mail_plugins \{\n {4}sieve = yes/m);
   t.regex(conf, /^service managesieve-login \{\n {2}inet_listener sieve \{\n {4}port = 14190\n/m);
   t.regex(conf, /^recipient_delimiter = \+$/m);
+  t.regex(conf, /^sieve_quota_script_count = 32\nsieve_quota_storage_size = 1M\nsieve_max_script_size = 256k$/m, 'scripts are bounded: they are outside the mail quota');
   t.regex(conf, /^auth_allow_cleartext = no$/m, 'ManageSieve too: no password before STARTTLS');
 });
 
