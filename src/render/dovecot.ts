@@ -1,7 +1,7 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
 import type { Config } from '../config.js';
 import { dovecotListen } from '../spec/listen.js';
-import { renderMailboxConf, SIEVE_SENDER_PATTERN } from './mailbox.js';
+import { renderMailboxConf, renderSieveSenderPassdb, SIEVE_SENDER_PATTERN } from './mailbox.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
 } from '../layout.js';
@@ -62,6 +62,7 @@ mail_home = ${HOME}
 mail_driver = maildir
 mail_path = ~/Maildir
 
+${renderSieveSenderPassdb()}
 passdb passwd-file {
   passwd_file_path = ${USERS_FILE}
   # The Sieve sender account has a passdb of its own (render/mailbox.ts).

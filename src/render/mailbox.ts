@@ -19,6 +19,21 @@ export const SPECIAL_USE = ['Drafts', 'Sent', 'Trash', 'Junk', 'Archive'] as con
 export const sieveSender = (config: Config) => `mailctl+sieve@${config.hostname}`;
 export const SIEVE_SENDER_PATTERN = 'mailctl+sieve@*';
 
+/**
+ * The Sieve sender authenticates (chasquid asks dovecot) but has no userdb
+ * entry: no IMAP, POP3 or ManageSieve login and no mail to it. Its passdb is
+ * the first: a person's login skips it (the filter) and ends at the
+ * accounts' passdb, the last, so a failure is logged as one line ending in
+ * the password's hash, as the guard reads it (not "- trying the next passdb").
+ */
+export function renderSieveSenderPassdb(): string {
+  return `passdb sieve-sender {
+  driver = passwd-file
+  passwd_file_path = ${RELAY_PASSWD}
+  passdb_username_filter = ${SIEVE_SENDER_PATTERN}
+}`;
+}
+
 export function renderMailboxConf(config: Config): string {
   const folders = SPECIAL_USE.map((name) => `  mailbox ${name} {
     special_use = \\${name}
@@ -109,13 +124,7 @@ ${spamToJunk}
 # logged in as ${sieveSender(config)}; a redirect is sent as the user.
 sendmail_path = ${SENDMAIL}
 sieve_redirect_envelope_from = recipient
-# That account authenticates (chasquid asks dovecot) but has no userdb entry:
-# no IMAP, POP3, ManageSieve login and no mail to it.
-passdb sieve-sender {
-  driver = passwd-file
-  passwd_file_path = ${RELAY_PASSWD}
-  passdb_username_filter = ${SIEVE_SENDER_PATTERN}
-}
+# Its passdb comes before the accounts' (renderSieveSenderPassdb, in dovecot.conf).
 
 # ManageSieve (RFC 5804): STARTTLS, then the same logins as IMAP.
 service managesieve-login {

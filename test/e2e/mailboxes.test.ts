@@ -138,6 +138,10 @@ print(reply()); s.sendall(b'AUTHENTICATE "PLAIN" "AGJvYkBleGFtcGxlLnRlc3QAbWFpbG
     t.is(r.code, 0, `${user}: ${show(r)}`);
   }
   t.not((await sieveConnect(BOB, ['--list'], 'wrong-password-1')).code, 0);
+  // Logged as the guard counts it (the line ends with the hash: no "trying the next passdb").
+  const dovecotLog = (await run('docker', ['logs', DOVECOT])).stdout;
+  t.regex(dovecotLog, /auth\(bob@example\.test,[0-9.]+,sasl:plain\)<[^>]+>: Info: passwd-file: Password mismatch \(SHA1 of given password: [0-9a-f]{6}\)$/m);
+  t.notRegex(dovecotLog, /trying the next passdb/);
   const script = join(site, 'rules.sieve');
   writeFileSync(script, [
     'require ["fileinto", "vacation", "envelope", "mailbox", "subaddress"];',

@@ -72,6 +72,9 @@ test('the Sieve sender: its own passdb, kept apart from the accounts by username
   const conf = renderDovecotConf(config);
   t.regex(conf, /^passdb sieve-sender \{\n {2}driver = passwd-file\n {2}passwd_file_path = \/etc\/mailctl\/users\/sieve-sender\.passwd\n {2}passdb_username_filter = mailctl\+sieve@\*\n\}/m);
   t.regex(conf, /^ {2}passdb_username_filter = \* !mailctl\+sieve@\*$/m);
+  // The accounts' passdb is the last: a failed login is one line ending in the hash, as the guard reads it.
+  t.true(conf.indexOf('passdb sieve-sender') < conf.indexOf('passdb passwd-file'));
+  t.is(conf.match(/^passdb /gm)?.length, 2);
   t.notRegex(conf.slice(conf.indexOf('userdb')), /sieve-sender\.passwd\n[^]*userdb/, 'no userdb reads its file');
   t.regex(conf, /^sendmail_path = \/usr\/local\/bin\/mailctl-sendmail$/m);
   const rc = renderMsmtprc(config);
