@@ -1,10 +1,10 @@
 /**
- * Every container's idle memory, next to what it may have (spec/limits.ts):
+ * Every container's idle memory, next to what it may have (model/limits.ts):
  * a stack with the ACME sidecars and SpamAssassin (ClamAV's signatures cannot
  * be downloaded here), left a minute to settle.
  */
-import { DEFAULT_LIMITS, PRIVILEGES } from '../src/spec/limits.js';
-import type { ImageName } from '../src/images.js';
+import { DEFAULT_LIMITS, PRIVILEGES } from '../src/model/limits.js';
+import type { ImageName } from '../src/images/context.js';
 import { docker, portsFrom, removeProject, siteWithEnv } from '../test/helpers/e2e.js';
 
 type Add = (k: string, v: string) => void;

@@ -29,7 +29,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChasquidConf } from '../src/render/chasquid.js';
 import { renderDovecotConf } from '../src/render/dovecot.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load.js';
 import { ensureLocalCa } from '../src/certs/selfsigned.js';
 import { measureAbuse } from './abuse.js';
 import { measureFootprint } from './footprint.js';

@@ -19,7 +19,7 @@
  * name can make a line look like another kind (a name cannot add the
  * `<session>` that only lines with an address have, nor move the address).
  */
-import { isIPv4, isIPv6 } from '../validate.js';
+import { isIPv4, isIPv6 } from '../names/validate.js';
 
 export interface Failure {
   ip: string;

@@ -5,9 +5,9 @@
  * past week, up to a week. Pure (time is passed in); the guard sidecar
  * applies the bans to the firewall and keeps this book on its volume.
  */
-import type { BanPolicy } from './config.js';
+import type { BanPolicy } from '../config/abuse.js';
 import type { Failure } from './auth-log.js';
-import { canonicalIp, toBits } from './ip.js';
+import { canonicalIp, toBits } from '../names/ip.js';
 
 export interface Ban {
   address: string;

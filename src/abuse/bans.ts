@@ -1,13 +1,12 @@
 /** `mailctl bans` and `unban`: asked of the guard sidecar, which keeps the bans (src/sidecar/guard.ts). */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { runningService } from '../stack/running.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { runningService } from '../runtime/running.js';
 import { healthOf } from '../docker/containers.js';
-import { containerName } from '../layout.js';
+import { containerName } from '../model/layout.js';
 import type { Ban } from './ban-book.js';
-import { parseBanTarget } from './ip.js';
+import { parseBanTarget } from '../names/ip.js';
 
 const GUARD = ['node', '/usr/local/lib/mailctl/mailctl-guard.cjs'];
 
@@ -20,14 +19,14 @@ const view = (b: Ban, now: number): BanView => ({
 
 async function guard(docker: Engine, config: Config, args: string[]) {
   if (!config.abuse.bans.enabled) throw new UsageError('bans are off (MAIL_BAN=off in .env): nothing is banned');
-  return execIn(await runningService(docker, config, 'guard'), [...GUARD, ...args]);
+  return (await runningService(docker, config, 'guard')).exec([...GUARD, ...args]);
 }
 
 /** Before `down` removes the guard: its table leaves the host's firewall (the bans stay on its volume). */
 export async function teardownFirewall(docker: Engine, config: Config): Promise<boolean> {
   const name = containerName(config.project, 'guard');
   if ((await healthOf(docker, name))?.state !== 'running') return false;
-  const r = await execIn(docker.getContainer(name), [...GUARD, 'teardown']);
+  const r = await docker.container(name).exec([...GUARD, 'teardown']);
   return r.exitCode === 0;
 }
 

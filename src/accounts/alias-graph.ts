@@ -7,8 +7,8 @@
  * served domain that is neither falls to the domain's catch-all (`*@domain`)
  * or nowhere. An address of another domain ends the chain (it is forwarded).
  */
-import { UsageError } from '../errors.js';
-import { withoutSuffix } from './address.js';
+import { UsageError } from '../core/errors.js';
+import { withoutSuffix } from '../names/address.js';
 
 /** postmaster@ (RFC 5321 4.5.1) and abuse@ (RFC 2142) exist for every domain. */
 export const ROLE_NAMES = ['postmaster', 'abuse'] as const;

@@ -1,5 +1,5 @@
 /** chasquid's per-domain aliases file, read as data. Pure. */
-import { parseTarget } from './address.js';
+import { parseTarget } from '../names/address.js';
 
 export interface AliasEntry {
   alias: string;

@@ -4,16 +4,13 @@
  * SIGHUP makes chasquid re-read them at once. Callers hold the accounts lock
  * (accounts/changes.ts) and have checked the change against the alias graph.
  */
-import type { Config } from '../config.js';
-import { readFile } from '../docker/archive.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { CHASQUID_DOMAINS_DIR, containerName } from '../layout.js';
-import { reloadContainer } from '../docker/containers.js';
-import { runningService } from '../stack/running.js';
-import { normalizeDomain } from '../validate.js';
-import { parseAddress, parseTarget } from './address.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { CHASQUID_DOMAINS_DIR, containerName } from '../model/layout.js';
+import { runningService } from '../runtime/running.js';
+import { normalizeDomain } from '../names/validate.js';
+import { parseAddress, parseTarget } from '../names/address.js';
 import { parseAliases, type AliasEntry } from './aliases-file.js';
 
 const ALIASES_TOOL = '/usr/local/bin/mailctl-aliases';
@@ -35,14 +32,14 @@ export function parseTargets(inputs: string[]): string[] {
 
 async function reload(docker: Engine, config: Config): Promise<void> {
   await runningService(docker, config, 'chasquid');
-  await reloadContainer(docker, containerName(config.project, 'chasquid'));
+  await docker.container(containerName(config.project, 'chasquid')).signal('SIGHUP');
 }
 
 /** Write ALIAS -> TARGETS (replacing it). No checks: see accounts/changes.ts. */
 export async function writeAlias(docker: Engine, config: Config, alias: string, targets: string[]): Promise<void> {
   const { local, domain } = parseAlias(alias);
   const chasquid = await runningService(docker, config, 'chasquid');
-  const r = await execIn(chasquid, [ALIASES_TOOL, 'set', domain, local, targets.join(',')], { user: 'chasquid' });
+  const r = await chasquid.exec([ALIASES_TOOL, 'set', domain, local, targets.join(',')], { user: 'chasquid' });
   if (r.exitCode !== 0) throw new OperationalError(`setting ${alias} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   await reload(docker, config);
 }
@@ -50,7 +47,7 @@ export async function writeAlias(docker: Engine, config: Config, alias: string, 
 export async function removeAlias(docker: Engine, config: Config, alias: string): Promise<void> {
   const { local, domain } = parseAlias(alias);
   const chasquid = await runningService(docker, config, 'chasquid');
-  const r = await execIn(chasquid, [ALIASES_TOOL, 'del', domain, local], { user: 'chasquid' });
+  const r = await chasquid.exec([ALIASES_TOOL, 'del', domain, local], { user: 'chasquid' });
   if (r.exitCode === 4) throw new UsageError(`${alias} is not an alias (see \`mailctl list-aliases\`)`);
   if (r.exitCode !== 0) throw new OperationalError(`removing ${alias} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   await reload(docker, config);
@@ -59,10 +56,6 @@ export async function removeAlias(docker: Engine, config: Config, alias: string)
 /** Every alias of the given domains, targets normalised where they parse. */
 export async function readAliases(docker: Engine, config: Config, domains: string[]): Promise<AliasEntry[]> {
   const chasquid = await runningService(docker, config, 'chasquid');
-  const out: AliasEntry[] = [];
-  for (const domain of domains) {
-    const text = (await readFile(chasquid, `${CHASQUID_DOMAINS_DIR}/${domain}/aliases`))?.toString() ?? '';
-    out.push(...parseAliases(text, domain));
-  }
-  return out;
+  const texts = await Promise.all(domains.map(async (domain) => (await chasquid.readFile(`${CHASQUID_DOMAINS_DIR}/${domain}/aliases`))?.toString() ?? ''));
+  return domains.flatMap((domain, i) => parseAliases(texts[i], domain));
 }

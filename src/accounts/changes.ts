@@ -3,12 +3,12 @@
  * checks the change against the current users, domains and aliases first, and
  * keeps postmaster@ and abuse@ of every domain delivering somewhere.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { UsageError } from '../errors.js';
-import type { Progress } from '../progress.js';
-import { normalizeDomain } from '../validate.js';
-import { mailDomain, parseAddress, parseTarget } from './address.js';
+import { UsageError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import { normalizeDomain } from '../names/validate.js';
+import { mailDomain, parseAddress, parseTarget } from '../names/address.js';
 import {
   checkDelAlias, checkSetAlias, isRoleAlias, missingRoleAliases, planAccountRemoval, resolveAlias,
   type AccountsState, type AliasChange, type ChainEnd,
@@ -18,14 +18,13 @@ import type { AliasEntry } from './aliases-file.js';
 import { createDomain, listDomains, removeDomain } from './domains.js';
 import { withAccountsLock } from './lock.js';
 import { listUsers, removeUser, writeUser } from './users.js';
-import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from '../abuse/senders.js';
-import { readSenderRules, writeSenderMap, writeSenderRules } from '../abuse/sender-store.js';
+import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from './senders.js';
+import { readSenderRules, senderMapIsCurrent, writeSenderMap, writeSenderRules } from './sender-store.js';
 
 interface Snapshot { state: AccountsState; aliases: AliasEntry[] }
 
 async function snapshot(docker: Engine, config: Config): Promise<Snapshot> {
-  const domains = await listDomains(docker, config);
-  const users = await listUsers(docker, config);
+  const [domains, users] = await Promise.all([listDomains(docker, config), listUsers(docker, config)]);
   const aliases = await readAliases(docker, config, domains);
   return { aliases, state: { domains, users: users.map((u) => u.address), aliases: new Map(aliases.map((a) => [a.alias, a.targets])) } };
 }
@@ -55,6 +54,17 @@ export async function refreshSenders(docker: Engine, config: Config, forget: rea
     rules = kept;
   }
   await writeSenderMap(docker, config, state, rules);
+}
+
+/**
+ * For `up`: rewrite the sender map only when it is stale. Checked first
+ * without the accounts lock (a no-op `up` takes no lock): a map that matches
+ * is either current, or about to be rewritten by the change in progress.
+ */
+export async function refreshSendersIfStale(docker: Engine, config: Config): Promise<void> {
+  const [{ state }, rules] = await Promise.all([snapshot(docker, config), readSenderRules(docker, config)]);
+  if (await senderMapIsCurrent(docker, config, state, rules)) return;
+  await withAccountsLock(docker, config, () => refreshSenders(docker, config));
 }
 
 async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {

@@ -5,17 +5,16 @@
  * run one at a time, from any number of mailctl processes. If mailctl dies,
  * the engine closes the command's stdin and the lock is released.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { holdExec } from '../docker/exec.js';
-import { OperationalError, errorMessage } from '../errors.js';
-import { runningService } from '../stack/running.js';
+import { OperationalError, errorMessage } from '../core/errors.js';
+import { runningService } from '../runtime/running.js';
 
 export async function withAccountsLock<T>(docker: Engine, config: Config, work: () => Promise<T>): Promise<T> {
   const dovecot = await runningService(docker, config, 'dovecot');
   let lock: { release(): Promise<void> };
   try {
-    lock = await holdExec(dovecot, ['/usr/local/bin/mailctl-users', 'lock'], 'locked');
+    lock = await dovecot.hold(['/usr/local/bin/mailctl-users', 'lock'], 'locked');
   } catch (err) {
     throw new OperationalError(`could not take the accounts lock: ${errorMessage(err)}`);
   }

@@ -1,5 +1,5 @@
 /** Password rules, checked before anything is sent to the container. Pure. */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 1024;

@@ -5,21 +5,19 @@
  * exec's stdin, never in a command line. Callers hold the accounts lock
  * (accounts/changes.ts) for changes.
  */
-import type { Config } from '../config.js';
-import { readFile } from '../docker/archive.js';
+import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { USERS_FILE } from '../layout.js';
-import { runningService } from '../stack/running.js';
-import { alternateForms, parseAddress, type Address } from './address.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { USERS_FILE } from '../model/layout.js';
+import { runningService } from '../runtime/running.js';
+import { alternateForms, parseAddress, type Address } from '../names/address.js';
 import { checkPassword } from './password.js';
 import { parsePasswd, type UserEntry } from './passwd.js';
 
 const USERS_TOOL = '/usr/local/bin/mailctl-users';
 
 async function usersTool(docker: Engine, config: Config, args: string[], stdin?: string) {
-  return execIn(await runningService(docker, config, 'dovecot'), [USERS_TOOL, ...args], stdin === undefined ? {} : { stdin });
+  return (await runningService(docker, config, 'dovecot')).exec([USERS_TOOL, ...args], stdin === undefined ? {} : { stdin });
 }
 
 function failed(what: string, result: { exitCode: number; stderr: string }): never {
@@ -55,5 +53,5 @@ export async function removeUser(docker: Engine, config: Config, address: string
 /** The accounts, in the order they were added. */
 export async function listUsers(docker: Engine, config: Config): Promise<UserEntry[]> {
   const dovecot = await runningService(docker, config, 'dovecot');
-  return parsePasswd((await readFile(dovecot, USERS_FILE))?.toString() ?? '');
+  return parsePasswd((await dovecot.readFile(USERS_FILE))?.toString() ?? '');
 }

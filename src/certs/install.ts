@@ -3,19 +3,14 @@
  * root:chasquid, 0640, as both mail containers read them. Written through a
  * short-lived helper container so it works before the stack exists.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import type { Config } from '../config.js';
-import { putFiles, readFile } from '../docker/archive.js';
+import { X509Certificate } from 'node:crypto';
+import type { Config } from '../config/config.js';
 import { orAbsent, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../layout.js';
+import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../model/layout.js';
 import type { CertPair } from './selfsigned.js';
 
 const HELPER_MOUNT = '/certs';
-
-export function fingerprint(pair: CertPair): string {
-  return createHash('sha256').update(pair.certPem).update(pair.keyPem).digest('hex');
-}
 
 /**
  * Install `pair` into the certificates volume unless it is already there (or,
@@ -25,7 +20,7 @@ export async function installCertificate(docker: Engine, config: Config, helperI
   const current = await volumeCertificatePem(docker, config, helperImage);
   if (current === pair.certPem || (placeholder && current)) return false;
   const dir = `${HELPER_MOUNT}/${config.hostname}`;
-  await withHelper(docker, certsHelper(config, helperImage), (helper) => putFiles(helper, [
+  await withHelper(docker, certsHelper(config, helperImage), (helper) => helper.putFiles([
     { path: dir, mode: 0o750, gid: CHASQUID_GID },
     { path: `${dir}/${KEY_FILE}`, content: pair.keyPem, mode: 0o640, gid: CHASQUID_GID },
     { path: `${dir}/${CERT_FILE}`, content: pair.certPem, mode: 0o640, gid: CHASQUID_GID },
@@ -38,13 +33,13 @@ export async function installCertificate(docker: Engine, config: Config, helperI
  * exists, else (first start) through a helper, when an image for one is given.
  */
 export async function volumeCertificatePem(docker: Engine, config: Config, helperImage?: string): Promise<string | undefined> {
-  const dovecot = docker.getContainer(containerName(config.project, 'dovecot'));
+  const dovecot = docker.container(containerName(config.project, 'dovecot'));
   if (await orAbsent(dovecot.inspect())) {
-    return (await readFile(dovecot, `${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
+    return (await dovecot.readFile(`${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
   }
   if (!helperImage) return undefined;
   return withHelper(docker, certsHelper(config, helperImage), async (helper) =>
-    (await readFile(helper, `${HELPER_MOUNT}/${config.hostname}/${CERT_FILE}`))?.toString());
+    (await helper.readFile(`${HELPER_MOUNT}/${config.hostname}/${CERT_FILE}`))?.toString());
 }
 
 const certsHelper = (config: Config, image: string) =>

@@ -4,16 +4,16 @@
  * certs/<hostname>/; selfsigned: a new one from the local CA with --force),
  * and a report of what changed.
  */
-import type { Config } from '../config.js';
-import { healthOf, logTail, reloadContainer, restartContainer } from '../docker/containers.js';
+import { MAIL_SERVICES } from '../model/service-table.js';
+import type { Config } from '../config/config.js';
+import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
-import { OperationalError } from '../errors.js';
-import { containerName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import { waitHealthy } from '../stack/health.js';
+import { OperationalError } from '../core/errors.js';
+import { containerName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import { waitHealthy } from '../runtime/health.js';
 import { servedCertificate } from './probe.js';
-import { probeAddress } from '../spec/listen.js';
+import { probeAddress } from '../model/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
 
@@ -27,7 +27,7 @@ export interface RenewResult {
   reloaded: string[];
 }
 
-const MAIL = ['chasquid', 'dovecot'] as const;
+const MAIL = MAIL_SERVICES;
 
 export async function renew(docker: Engine, config: Config, options: { force?: boolean }, progress: Progress): Promise<RenewResult> {
   const names = MAIL.map((s) => containerName(config.project, s));
@@ -39,14 +39,15 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
     await runCertbot(docker, config, options.force ?? false, progress);
   } else {
     const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned');
-    const dovecotImage = (await docker.getContainer(names[1]).inspect()).Config.Image;
+    const dovecotImage = (await docker.container(names[1]).inspect())?.Config.Image;
+    if (!dovecotImage) throw new OperationalError(`${names[1]} disappeared: run \`mailctl up\``);
     const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
     if (changed || options.force) {
       // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
       progress.step(`reloading ${names[1]} (SIGHUP)`);
-      await reloadContainer(docker, names[1]);
+      await docker.container(names[1]).signal('SIGHUP');
       progress.step(`restarting ${names[0]}`);
-      await restartContainer(docker, names[0]);
+      await docker.container(names[0]).restart(10);
       await waitHealthy(docker, names, progress);
     }
   }
@@ -71,7 +72,7 @@ async function runCertbot(docker: Engine, config: Config, force: boolean, progre
     throw new OperationalError(`${name} is not running: run \`mailctl up\` (CERT_MODE=acme starts it)`);
   }
   progress.step(`running certbot in ${name}${force ? ' (forced renewal)' : ''}`);
-  const run = await execIn(docker.getContainer(name), ['/usr/local/bin/mailctl-certbot-run', ...(force ? ['--force'] : [])]);
+  const run = await docker.container(name).exec(['/usr/local/bin/mailctl-certbot-run', ...(force ? ['--force'] : [])]);
   const output = `${run.stdout}${run.stderr}`.trim();
   if (run.exitCode !== 0) {
     // certbot's own words: the first line that says what failed.

@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, X509Certificate, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeAtomic } from '../files.js';
+import { writeAtomic } from '../core/files.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -119,6 +119,19 @@ export function isUsable(certPem: string, caPem: string, hostname: string): bool
  */
 export function caScope(hostname: string, domain: string): string[] {
   return [...new Set([domain, hostname])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
+}
+
+/**
+ * The local CA's server certificate as it is in `dir`, without writing: the
+ * pair when it is usable as is, else what `ensureLocalCa` would have to make.
+ */
+export function readLocalCa(dir: string, hostname: string): { pair?: CertPair; missing?: 'ca' | 'server' } {
+  const at = (f: string) => join(dir, f);
+  if (!existsSync(at('ca.crt')) || !existsSync(at('ca.key'))) return { missing: 'ca' };
+  if (!existsSync(at('server.crt')) || !existsSync(at('server.key'))) return { missing: 'server' };
+  const certPem = readFileSync(at('server.crt'), 'utf8');
+  if (!isUsable(certPem, readFileSync(at('ca.crt'), 'utf8'), hostname)) return { missing: 'server' };
+  return { pair: { certPem, keyPem: readFileSync(at('server.key'), 'utf8') } };
 }
 
 /** Make (or reuse) the local CA and a server certificate for `hostname` in `dir`. */

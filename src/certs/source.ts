@@ -2,10 +2,10 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config.js';
-import { OperationalError } from '../errors.js';
-import { CERT_FILE, KEY_FILE } from '../layout.js';
-import { ensureLocalCa, type CertPair } from './selfsigned.js';
+import type { Config } from '../config/config.js';
+import { OperationalError } from '../core/errors.js';
+import { CERT_FILE, KEY_FILE } from '../model/layout.js';
+import { ensureLocalCa, readLocalCa, type CertPair } from './selfsigned.js';
 
 export interface StartingCertificate {
   pair: CertPair;
@@ -48,6 +48,18 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
       return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true };
     }
   }
+}
+
+/**
+ * The certificate `up` would start with, read without writing anything (for
+ * the plan): the pair, or why one has to be made first.
+ */
+export function plannedCertificate(config: Config): { pair?: CertPair; placeholder: boolean; toMake?: string } {
+  if (config.certMode === 'manual') return { pair: startingCertificate(config).pair, placeholder: false };
+  const { pair, missing } = readLocalCa(localCaDir(config), config.hostname);
+  const where = localCaDir(config);
+  const toMake = missing === 'ca' ? `a local CA in ${where} and its certificate for ${config.hostname}` : missing ? `a certificate for ${config.hostname} from the local CA in ${where}` : undefined;
+  return { pair, placeholder: config.certMode === 'acme', toMake };
 }
 
 /** ACME_CA_BUNDLE (relative to the .env's directory), read for the sidecar. */

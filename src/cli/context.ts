@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config/config.js';
+import { loadConfig } from '../config/load.js';
+import type { Engine } from '../docker/engine.js';
 
 /** What commands get from the outside world; tests pass their own. */
 export interface CliContext {
@@ -8,7 +10,11 @@ export interface CliContext {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** The engine: Docker through dockerode, loaded only by commands that use it; tests pass a fake. */
+  connect: () => Promise<Engine>;
 }
+
+export const connectDocker = async (): Promise<Engine> => (await import('../docker/dockerode-engine.js')).connectEngine();
 
 /** Load the one Config for this run, honouring the global --env-file. */
 export function configFor(command: Command, context: CliContext): Config {

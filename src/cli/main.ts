@@ -4,10 +4,10 @@
  * error). User errors print one line; stacks only with MAILCTL_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
-import { OperationalError, UsageError } from '../errors.js';
-import { version } from '../version.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { version } from '../core/version.js';
 import { registerCommands } from './commands/index.js';
-import type { CliContext } from './context.js';
+import { connectDocker, type CliContext } from './context.js';
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('mailctl')
@@ -25,7 +25,7 @@ export function buildProgram(context: CliContext): Command {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const context: CliContext = { env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() };
+  const context: CliContext = { env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), connect: connectDocker };
   const debug = env.MAILCTL_DEBUG === '1';
   try {
     await buildProgram(context).parseAsync(argv);

@@ -1,7 +1,7 @@
 /** Reading secrets and answers from the terminal or stdin. */
 import { createInterface } from 'node:readline';
 import { checkPassword, passwordFromStdin } from '../accounts/password.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
 /** All of stdin, as text. */

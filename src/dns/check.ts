@@ -1,7 +1,7 @@
 /** `mailctl dns --check`: resolve every record and compare with what it should be. */
 import { Resolver } from 'node:dns/promises';
-import { OperationalError, UsageError } from '../errors.js';
-import { isIPv4, isIPv6 } from '../validate.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { isIPv4, isIPv6 } from '../names/validate.js';
 import type { DnsRecord } from './records.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'wrong';

@@ -1,5 +1,5 @@
 /** The DNS records a domain needs, as in the how-to's "DNS" section, plus DKIM and DMARC. Pure. */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 
 export type RecordType = 'A' | 'AAAA' | 'MX' | 'TXT';
 

@@ -3,9 +3,8 @@
  * running stack (and without touching the host's filesystem). Never started
  * unless asked; always removed, whatever happens.
  */
-import type { Container } from 'dockerode';
-import { projectLabels } from '../labels.js';
-import type { Engine } from './engine.js';
+import { projectLabels } from '../model/labels.js';
+import type { ContainerHandle, Engine } from './engine.js';
 
 export interface HelperMount {
   volume: string;
@@ -14,11 +13,11 @@ export interface HelperMount {
 }
 
 export async function withHelper<T>(
-  docker: Engine,
+  engine: Engine,
   options: { image: string; project: string; mounts: readonly HelperMount[]; start?: boolean },
-  work: (helper: Container) => Promise<T>,
+  work: (helper: ContainerHandle) => Promise<T>,
 ): Promise<T> {
-  const helper = await docker.createContainer({
+  const helper = await engine.createContainer({
     Image: options.image,
     // Only a started helper runs anything: it waits for `exec` and is killed after.
     Entrypoint: ['sleep', 'infinity'],
@@ -33,6 +32,6 @@ export async function withHelper<T>(
     if (options.start) await helper.start();
     return await work(helper);
   } finally {
-    await helper.remove({ force: true }).catch(() => {});
+    await helper.remove().catch(() => {});
   }
 }

@@ -2,7 +2,7 @@
  * `mailctl doctor`'s verdicts, as pure functions of what was observed: each
  * check is ok / warn / fail, with the fix when it is not ok.
  */
-import { isIPv4 } from '../validate.js';
+import { isIPv4 } from '../names/validate.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 

@@ -6,32 +6,32 @@
  * the DNS ones still run.
  */
 import { Resolver } from 'node:dns/promises';
-import { stackRecords } from '../accounts/domains.js';
+import { stackRecords } from '../accounts/records.js';
 import { summarizeCertificate, volumeCertificatePem } from '../certs/install.js';
 import { servedCertificate } from '../certs/probe.js';
-import { hostPort, probeAddress, probeAddresses } from '../spec/listen.js';
-import type { Config } from '../config.js';
+import { hostPort, probeAddress, probeAddresses } from '../model/listen.js';
+import type { Config } from '../config/config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
-import { connectEngine, type Engine } from '../docker/engine.js';
-import { errorMessage } from '../errors.js';
-import { execIn } from '../docker/exec.js';
-import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
+import type { Engine } from '../docker/engine.js';
+import { errorMessage } from '../core/errors.js';
+import { stackSpecs, neededImages } from '../plan/services.js';
+import { HEALTH_PROBE } from '../model/layout.js';
 import { greet, GREETINGS } from './greeting.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 
 export interface DoctorOptions {
   resolver?: string;
-  /** Connect to the engine (tests pass their own failure). */
-  engine?: () => Promise<Engine>;
+  /** Connect to the engine (the command's; tests pass a fake or a failure). */
+  connect: () => Promise<Engine>;
 }
 
-export async function doctor(config: Config, options: DoctorOptions = {}): Promise<Check[]> {
+export async function doctor(config: Config, options: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
   let docker: Engine | undefined;
   try {
-    docker = await (options.engine ?? connectEngine)();
+    docker = await options.connect();
     checks.push({ name: 'docker engine', status: 'ok', detail: 'answers' });
   } catch (err) {
     checks.push({ name: 'docker engine', status: 'fail', detail: errorMessage(err), fix: 'start it: `make engine`, or `systemctl start docker`' });
@@ -64,7 +64,7 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
     else if (health.health === 'unhealthy') checks.push({ name, status: 'fail', detail: `unhealthy: ${health.lastProbe ?? 'probe failed'}`, fix: `see \`mailctl logs ${spec.service}\`` });
     else if (health.health === 'starting') {
       // The engine probes every few seconds; run the same probe now rather than report a stale state.
-      const probe = await execIn(docker.getContainer(spec.name), HEALTH_PROBE).catch(() => undefined);
+      const probe = await docker.container(spec.name).exec(HEALTH_PROBE).catch(() => undefined);
       checks.push(probe?.exitCode === 0
         ? { name, status: 'ok', detail: 'running, answers its health probe (the engine\'s first check is still pending)' }
         : { name, status: 'warn', detail: 'still starting', fix: 'wait a minute and run doctor again' });

@@ -10,25 +10,25 @@
  * dovecot fills only by rename), or both if a delivery was in flight; the
  * restore then delivers it again rather than lose it.
  */
-import { tempPathFor } from '../files.js';
+import { tempPathFor } from '../core/files.js';
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { buildImages } from '../build.js';
+import { buildImages } from '../images/build.js';
 import { localCaDir, manualCertDir } from '../certs/source.js';
-import type { Config } from '../config.js';
-import { putFiles } from '../docker/archive.js';
+import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
-import { ignoreNotModified, isNotFound, orAbsent, shortReason, type Engine } from '../docker/engine.js';
+import { ignoreNotModified, isNotFound, shortReason, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { volumeName, type VolumeName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import type { FileSpec } from '../spec/types.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { volumeName, type VolumeName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import type { FileSpec } from '../model/types.js';
 import { BACKUP_FORMAT, BACKUP_ROOT, DATA_VOLUMES, MANIFEST_PATH, sitePath, volumePath, type BackupManifest } from './manifest.js';
-import { version } from '../version.js';
-import { byStopOrder, STOP_ORDER } from '../stack/running.js';
+import { version } from '../core/version.js';
+import { byStopOrder } from '../runtime/running.js';
+import { STOP_ORDER, type ServiceName } from '../model/service-table.js';
 
 export interface BackupResult {
   file: string;
@@ -51,7 +51,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   }
   const volumes: VolumeName[] = [];
   for (const role of DATA_VOLUMES) {
-    if (await orAbsent(docker.getVolume(volumeName(config.project, role)).inspect())) volumes.push(role);
+    if (await docker.volumeExists(volumeName(config.project, role))) volumes.push(role);
   }
   if (!volumes.includes('mail') || !volumes.includes('users')) {
     throw new UsageError(`${config.project} has no data volumes (${volumeName(config.project, 'mail')} is missing): check MAILCTL_PROJECT, or run \`mailctl up\` first`);
@@ -79,20 +79,20 @@ export async function backup(docker: Engine, config: Config, file: string, optio
   const mounts = volumes.map((role) => ({ volume: volumeName(config.project, role), target: `/${volumePath(role)}`, readOnly: true }));
   try {
     await withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
-      await putFiles(helper, [{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
+      await helper.putFiles([{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
       const writers = (await observeProject(docker, config.project))
         // The services that write the data volumes, chasquid first.
-        .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service))
+        .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service as ServiceName))
         .sort(byStopOrder);
       progress.step(`pausing ${writers.map((w) => w.name).join(', ') || 'nothing (no service is running)'} while the volumes are copied`);
       const pausedAt = Date.now();
-      for (const w of writers) await docker.getContainer(w.id).pause();
+      for (const w of writers) await docker.container(w.id).pause();
       freezeSeconds = (Date.now() - pausedAt) / 1000;
       try {
         // Uncompressed to disk while paused: gzip is several times slower than the copy,
         // so it runs after the services thaw. The key material inside (TLS, DKIM, the
         // local CA) makes both files secrets: owner-only.
-        await pipeline(await helper.getArchive({ path: `/${BACKUP_ROOT}` }), createWriteStream(rawTmp, { mode: 0o600, flags: 'wx' }));
+        await pipeline(await helper.archive(`/${BACKUP_ROOT}`), createWriteStream(rawTmp, { mode: 0o600, flags: 'wx' }));
       } finally {
         stillPaused = await unpauseAll(docker, writers.reverse());
         pausedSeconds = (Date.now() - pausedAt) / 1000;
@@ -122,16 +122,16 @@ export async function backup(docker: Engine, config: Config, file: string, optio
  * Thaw every paused writer, whatever happens to the others; returns what could
  * not be thawed ("NAME: reason"), so the caller reports the state it leaves.
  */
-export async function unpauseAll(docker: Pick<Engine, 'getContainer'>, writers: readonly { id: string; name: string }[]): Promise<string[]> {
+export async function unpauseAll(docker: Pick<Engine, 'container'>, writers: readonly { id: string; name: string }[]): Promise<string[]> {
   const failed: string[] = [];
   for (const w of writers) {
-    const container = docker.getContainer(w.id);
+    const container = docker.container(w.id);
     try {
       await ignoreNotModified(container.unpause());
     } catch (err) {
       if (isNotFound(err)) continue;
       // Someone else may have thawed it meanwhile: only a container still paused is a failure.
-      const state = await orAbsent(container.inspect()).catch(() => undefined);
+      const state = await container.inspect().catch(() => undefined);
       if (state && !state.State.Paused) continue;
       failed.push(`${w.name} could not be unpaused (${shortReason(err)})`);
     }

@@ -8,8 +8,8 @@
  *   mailctl-backup/site/manual-cert/... a manual certificate pair (CERT_MODE=manual)
  *   mailctl-backup/volumes/<role>/...   each data volume, owners and modes kept
  */
-import { UsageError } from '../errors.js';
-import type { VolumeName } from '../layout.js';
+import { UsageError } from '../core/errors.js';
+import type { VolumeName } from '../model/layout.js';
 
 export const BACKUP_ROOT = 'mailctl-backup';
 export const BACKUP_FORMAT = 'mailctl-backup/1';

@@ -10,20 +10,19 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { buildImages } from '../build.js';
-import type { Config } from '../config.js';
+import { buildImages } from '../images/build.js';
+import type { Config } from '../config/config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
-import { ignoreNotModified, isNotFound, shortReason, type Container, type Engine } from '../docker/engine.js';
-import { execIn } from '../docker/exec.js';
+import { ignoreNotModified, isNotFound, shortReason, type ContainerHandle, type Engine } from '../docker/engine.js';
 import { withHelper } from '../docker/helper.js';
-import { OperationalError, UsageError } from '../errors.js';
-import { writeAtomic } from '../files.js';
-import { volumeName, type VolumeName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import { neededImages } from '../spec/services.js';
+import { OperationalError, UsageError } from '../core/errors.js';
+import { writeAtomic } from '../core/files.js';
+import { volumeName, type VolumeName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import { neededImages } from '../plan/services.js';
 import { up } from '../stack/up.js';
 import { certificateSources } from './backup.js';
-import { byStopOrder } from '../stack/running.js';
+import { byStopOrder } from '../runtime/running.js';
 import { maildirMessageOwner, MANIFEST_PATH, parseManifest, sitePath, volumeOfEntry, volumePath, type BackupManifest } from './manifest.js';
 
 export interface BackupContents {
@@ -164,11 +163,11 @@ export async function restore(
     await stopServices(docker, config, progress);
     progress.step(`restoring ${manifest.volumes.map((r) => volumeName(config.project, r)).join(', ')} from ${file}`);
     const targets = mounts.map((m) => m.target);
-    const cleared = await execIn(helper, ['find', ...targets, '-mindepth', '1', '-delete']);
+    const cleared = await helper.exec(['find', ...targets, '-mindepth', '1', '-delete']);
     if (cleared.exitCode !== 0) throw new OperationalError(`cannot empty the volumes of ${config.project}: ${cleared.stderr.trim()}`);
     // The engine unpacks the gzipped tar itself, keeping numeric owners and modes.
-    await helper.putArchive(createReadStream(file), { path: '/' });
-    const counted = await execIn(helper, ['sh', '-c', `find ${targets.join(' ')} -type f | wc -l`]);
+    await helper.putArchive(createReadStream(file), '/');
+    const counted = await helper.exec(['sh', '-c', `find ${targets.join(' ')} -type f | wc -l`]);
     const want = Object.values(contents.files).reduce((a, b) => a + b, 0);
     if (Number(counted.stdout.trim()) !== want) {
       throw new OperationalError(`restore of ${file} is incomplete: ${counted.stdout.trim()} files in the volumes, ${want} in the backup`);
@@ -192,10 +191,10 @@ export async function restore(
 }
 
 /** "3 users, mail" when the volumes hold accounts or messages; undefined when they are empty. */
-async function dataIn(helper: Container): Promise<string | undefined> {
+async function dataIn(helper: ContainerHandle): Promise<string | undefined> {
   const users = `/${volumePath('users')}/passwd`;
   const mail = `/${volumePath('mail')}`;
-  const probe = await execIn(helper, ['sh', '-c', `u=$(grep -c . ${users} 2>/dev/null || true); m=$(find ${mail} -type f 2>/dev/null | head -n 1); echo "\${u:-0} \${m:+yes}"`]);
+  const probe = await helper.exec(['sh', '-c', `u=$(grep -c . ${users} 2>/dev/null || true); m=$(find ${mail} -type f 2>/dev/null | head -n 1); echo "\${u:-0} \${m:+yes}"`]);
   const [users_, mailFound] = probe.stdout.trim().split(/\s+/);
   const parts = [Number(users_) > 0 ? `${users_} user(s)` : '', mailFound === 'yes' ? 'mail' : ''].filter(Boolean);
   return parts.length ? parts.join(', ') : undefined;
@@ -210,8 +209,8 @@ export async function stopServices(docker: Engine, config: Config, progress: Pro
     progress.step(`stopping ${c.name}`);
     try {
       // A paused container cannot be stopped cleanly: thaw it first.
-      if (c.state === 'paused') await ignoreNotModified(docker.getContainer(c.id).unpause());
-      await ignoreNotModified(docker.getContainer(c.id).stop({ t: 10 }));
+      if (c.state === 'paused') await ignoreNotModified(docker.container(c.id).unpause());
+      await docker.container(c.id).stop(10);
     } catch (err) {
       if (isNotFound(err)) continue;
       // Nothing is emptied while something may still write the volumes.

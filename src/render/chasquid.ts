@@ -1,8 +1,8 @@
 /** chasquid.conf from the Config. Pure. */
-import { SUFFIX_SEPARATOR } from '../accounts/address.js';
-import type { Config } from '../config.js';
-import { chasquidAddresses } from '../spec/listen.js';
-import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, LMTP_SOCKET, SUBMISSION_STATE_DIR } from '../layout.js';
+import { SUFFIX_SEPARATOR } from '../names/address.js';
+import type { Config } from '../config/config.js';
+import { chasquidAddresses } from '../model/listen.js';
+import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, LMTP_SOCKET, SUBMISSION_STATE_DIR } from '../model/layout.js';
 
 const quote = (value: string) => JSON.stringify(value);
 

@@ -1,10 +1,10 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
-import type { Config } from '../config.js';
-import { dovecotListen } from '../spec/listen.js';
+import type { Config } from '../config/config.js';
+import { dovecotListen } from '../model/listen.js';
 import { renderMailboxConf, renderSieveSenderPassdb, SIEVE_SENDER_PATTERN } from './mailbox.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
-} from '../layout.js';
+} from '../model/layout.js';
 
 const HOME = `${MAIL_ROOT}/%{user | domain}/%{user | username}`;
 
@@ -38,7 +38,7 @@ info_log_path = /dev/stdout
 auth_mechanisms = plain login
 auth_allow_cleartext = no
 auth_username_format = %{user | lower}
-# No character filter: mailctl's address rules (accounts/address.ts) decide what
+# No character filter: mailctl's own address rules decide what
 # an account may be called, including unicode (EAI) names, which the default
 # list refuses. The passwd-file is matched exactly, so other names just fail.
 auth_username_chars =

@@ -3,9 +3,9 @@
  * folders, Sieve at delivery with ManageSieve, spam filed into Junk, quotas.
  * Pure.
  */
-import type { Config } from '../config.js';
-import { formatSize } from '../mailbox/config.js';
-import { RELAY_PASSWD, SENDMAIL, SPAM_TO_JUNK_SIEVE, QUOTA_WARNING } from '../layout.js';
+import type { Config } from '../config/config.js';
+import { formatSize } from '../config/mailbox.js';
+import { RELAY_PASSWD, SENDMAIL, SPAM_TO_JUNK_SIEVE, QUOTA_WARNING } from '../model/layout.js';
 
 /** The folders every account has from its first login, with their RFC 6154 flags. */
 export const SPECIAL_USE = ['Drafts', 'Sent', 'Trash', 'Junk', 'Archive'] as const;

@@ -2,9 +2,9 @@
  * msmtp's configuration in the dovecot container: how Sieve's mail (vacation
  * replies, redirects) reaches chasquid's submission port. Pure.
  */
-import type { Config } from '../config.js';
-import { RELAY_SECRET } from '../layout.js';
-import { probeAddress } from '../spec/listen.js';
+import type { Config } from '../config/config.js';
+import { RELAY_SECRET } from '../model/layout.js';
+import { probeAddress } from '../model/listen.js';
 import { sieveSender } from './mailbox.js';
 
 export const MSMTPRC = '/etc/mailctl/msmtprc';

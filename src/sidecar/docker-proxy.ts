@@ -4,6 +4,7 @@
  * one project; everything else answers 403. Runs in its own container
  * (images/dockerproxy), bundled with esbuild at build time.
  */
+import { LABEL } from '../model/labels.js';
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { classify, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
@@ -54,7 +55,7 @@ const server = http.createServer(async (req, res) => {
         return send(res, r.status, r.body, String(r.headers['content-type'] ?? 'text/plain'));
       }
       case 'list': {
-        const r = await engine('GET', scopedListQuery(url, `dev.mailctl.project=${PROJECT}`));
+        const r = await engine('GET', scopedListQuery(url, `${LABEL.project}=${PROJECT}`));
         return send(res, r.status, r.body);
       }
       case 'inspect': {

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { FailureReader, parseJsonLogEntry } from '../abuse/auth-log.js';
 import { BanBook, type Ban, type BanBookData } from '../abuse/ban-book.js';
-import { canonicalIp, inNetwork, parseBanTarget } from '../abuse/ip.js';
+import { canonicalIp, inNetwork, parseBanTarget } from '../names/ip.js';
 import { addBans, dropTable, removeBan, renderTable } from '../abuse/nft.js';
 
 const CONTROL = process.env.GUARD_CONTROL ?? '/run/mailctl-guard.sock';

@@ -5,6 +5,8 @@
  * dovecot (which re-reads them then, dropping no connection). Everything else
  * is refused. Pure.
  */
+import { LABEL } from '../model/labels.js';
+import { RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE, type ServiceName } from '../model/service-table.js';
 
 export type Request =
   | { kind: 'ping' }
@@ -44,27 +46,24 @@ export function scopedListQuery(url: string, projectLabel: string): string {
     filters = {};
   }
   const labels = Array.isArray(filters.label) ? filters.label : Object.keys(filters.label ?? {});
-  filters.label = [...labels.filter((l) => !l.startsWith('dev.mailctl.project=')), projectLabel];
+  filters.label = [...labels.filter((l) => !l.startsWith(`${LABEL.project}=`)), projectLabel];
   query.set('filters', JSON.stringify(filters));
   return `/containers/json?${query.toString()}`;
 }
 
 /** May the sidecar see this container (by its labels)? Restart it? */
 export function ownsContainer(labels: Record<string, string> | undefined, project: string): boolean {
-  return labels?.['dev.mailctl.project'] === project && labels?.['dev.mailctl.managed'] === 'true';
+  return labels?.[LABEL.project] === project && labels?.[LABEL.managed] === 'true';
 }
+
+const serviceOf = (labels: Record<string, string> | undefined) => (labels?.[LABEL.service] ?? '') as ServiceName;
 
 /** chasquid reads its certificate only at start. */
-export const RESTARTABLE = ['chasquid'];
-/** dovecot re-reads its certificate on SIGHUP, keeping every connection. */
-export const RELOADABLE = ['dovecot'];
-
-const serviceOf = (labels: Record<string, string> | undefined) => labels?.['dev.mailctl.service'] ?? '';
-
 export function mayRestart(labels: Record<string, string> | undefined, project: string): boolean {
-  return ownsContainer(labels, project) && RESTARTABLE.includes(serviceOf(labels));
+  return ownsContainer(labels, project) && RESTARTED_FOR_CERTIFICATE.includes(serviceOf(labels));
 }
 
+/** dovecot re-reads its certificate on SIGHUP, keeping every connection. */
 export function mayReload(labels: Record<string, string> | undefined, project: string): boolean {
-  return ownsContainer(labels, project) && RELOADABLE.includes(serviceOf(labels));
+  return ownsContainer(labels, project) && RELOADED_FOR_CERTIFICATE.includes(serviceOf(labels));
 }

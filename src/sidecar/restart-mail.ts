@@ -5,30 +5,31 @@
  * chasquid (it reads certificates only at start), then wait until chasquid is
  * healthy again. Prints one JSON line with what it did.
  */
-import Docker from 'dockerode';
+import { dockerAtEnv } from '../docker/dockerode-engine.js';
+import { containerName } from '../model/layout.js';
+import { RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE } from '../model/service-table.js';
 
 const project = process.env.MAILCTL_PROJECT ?? '';
 // DOCKER_HOST points at the proxy's unix socket (unix:///run/mailctl-proxy/docker.sock); dockerode honours it.
-const docker = new Docker();
+const docker = dockerAtEnv();
 
 async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const info = await docker.getContainer(name).inspect();
-    if (info.State.Health?.Status === 'healthy') return;
+    const info = await docker.container(name).inspect();
+    if (info?.State.Health?.Status === 'healthy') return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${name} did not become healthy within ${timeoutMs / 1000}s`);
 }
 
 async function main(): Promise<void> {
-  const reloaded = `${project}-dovecot`;
-  await docker.getContainer(reloaded).kill({ signal: 'SIGHUP' });
-  const restarted = `${project}-chasquid`;
-  await docker.getContainer(restarted).restart({ t: 10 });
-  await waitHealthy(restarted, 90_000);
-  await waitHealthy(reloaded, 90_000);
-  console.log(JSON.stringify({ restarted: [restarted], reloaded: [reloaded], at: new Date().toISOString() }));
+  const reloaded = RELOADED_FOR_CERTIFICATE.map((s) => containerName(project, s));
+  const restarted = RESTARTED_FOR_CERTIFICATE.map((s) => containerName(project, s));
+  for (const name of reloaded) await docker.container(name).signal('SIGHUP');
+  for (const name of restarted) await docker.container(name).restart(10);
+  for (const name of [...restarted, ...reloaded]) await waitHealthy(name, 90_000);
+  console.log(JSON.stringify({ restarted, reloaded, at: new Date().toISOString() }));
 }
 
 main().catch((err) => {

@@ -1,16 +1,14 @@
-/** What the stack should be, from the config: images built, specs made. Shared by `up`, `upgrade` and `compose`. */
-import { buildImages, type BuiltImage } from '../build.js';
-import { acmeCaBundle } from '../certs/source.js';
-import type { Config } from '../config.js';
+/** What the stack should be, from the config: images built, specs made. For `mailctl compose`, which writes a file instead of running containers. */
+import { buildImages, type BuiltImage } from '../images/build.js';
+import type { Config } from '../config/config.js';
 import { ensureNetwork, ensureVolume } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { networkName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import type { Desired } from '../reconcile/plan.js';
-import { specAspects } from '../spec/hash.js';
-import { guardSpec, neededImages, stackSpecs, type MailLogs } from '../spec/services.js';
-import { containerName, volumeName } from '../layout.js';
-import { orAbsent } from '../docker/engine.js';
+import { networkName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import type { Desired } from '../plan/containers.js';
+import { neededImages } from '../plan/services.js';
+import { desiredServices } from '../plan/stack-plan.js';
+import { volumeName } from '../model/layout.js';
 
 export interface DesiredStack {
   images: Record<string, BuiltImage>;
@@ -20,12 +18,7 @@ export interface DesiredStack {
 export async function desiredStack(docker: Engine, config: Config, progress: Progress, options: { noCache?: boolean } = {}): Promise<DesiredStack> {
   const built = await buildImages(docker, config, { names: neededImages(config), noCache: options.noCache }, progress);
   const images = Object.fromEntries(built.map((i) => [i.name, i]));
-  const specs = stackSpecs(config, {
-    images: Object.fromEntries(built.map((i) => [i.name, i.ref])),
-    acmeCaBundle: acmeCaBundle(config),
-    dockerSocket: config.dockerSocket,
-  });
-  return { images, desired: specs.map((spec) => ({ spec, aspects: specAspects(spec, images[spec.service].id) })) };
+  return { images, desired: desiredServices(config, built, Object.fromEntries(built.map((i) => [i.ref, i.id]))) };
 }
 
 /** The network and the volumes the specs use: made once, never removed by a plan. */
@@ -39,23 +32,4 @@ export async function ensureStackObjects(docker: Engine, config: Config, stack: 
     if (await ensureVolume(docker, volume, config.project, volume.slice(config.project.length + 1))) progress.step(`created volume ${volume}`);
   }
   return network;
-}
-
-/** The mail containers' json-file logs on the engine's host, when both exist. */
-export async function mailLogPaths(docker: Engine, config: Config): Promise<MailLogs | undefined> {
-  const paths: Partial<MailLogs> = {};
-  for (const service of ['chasquid', 'dovecot'] as const) {
-    const info = await orAbsent(docker.getContainer(containerName(config.project, service)).inspect());
-    if (!info?.LogPath) return undefined;
-    paths[service] = info.LogPath;
-  }
-  return paths as MailLogs;
-}
-
-/** The guard as it should run, given where the mail logs are (none when MAIL_BAN=off or before the mail containers exist). */
-export function desiredGuard(config: Config, stack: DesiredStack, logs: MailLogs | undefined): Desired[] {
-  const image = stack.images.guard;
-  if (!config.abuse.bans.enabled || !logs || !image) return [];
-  const spec = guardSpec(config, image.ref, logs);
-  return [{ spec, aspects: specAspects(spec, image.id) }];
 }

@@ -1,11 +1,10 @@
 /** `mailctl down`: remove the containers and the network; volumes only when asked. */
-import type { Config } from '../config.js';
-import { observeProject, removeContainer } from '../docker/containers.js';
-import { orAbsent, type Engine } from '../docker/engine.js';
-import { LABEL } from '../labels.js';
-import { networkName } from '../layout.js';
-import type { Progress } from '../progress.js';
-import { byStopOrder } from './running.js';
+import type { Config } from '../config/config.js';
+import { observeProject, projectFilter, removeContainer } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { networkName } from '../model/layout.js';
+import type { Progress } from '../core/progress.js';
+import { byStopOrder } from '../runtime/running.js';
 import { teardownFirewall } from '../abuse/bans.js';
 
 export interface DownResult {
@@ -26,23 +25,20 @@ export async function down(docker: Engine, config: Config, options: { volumes?: 
     result.containers.push(container.name);
   }
   const network = networkName(config.project);
-  const info = await orAbsent(docker.getNetwork(network).inspect());
-  const others = Object.values((info?.Containers ?? {}) as Record<string, { Name: string }>).map((c) => c.Name);
+  const info = await docker.inspectNetwork(network);
+  const others = info?.containers ?? [];
   if (info && others.length > 0) {
     // Containers that are not ours (a test rig, a proxy) still use it: keep it rather than fail.
     progress.step(`network ${network} is kept: still used by ${others.join(', ')}`);
   } else if (info) {
-    await docker.getNetwork(network).remove();
+    await docker.removeNetwork(network);
     result.network = network;
   }
   if (options.volumes) {
-    const { Volumes } = await docker.listVolumes({
-      filters: { label: [`${LABEL.managed}=true`, `${LABEL.project}=${config.project}`] },
-    });
-    for (const volume of Volumes ?? []) {
-      progress.step(`removing volume ${volume.Name}`);
-      await docker.getVolume(volume.Name).remove();
-      result.volumes.push(volume.Name);
+    for (const volume of await docker.listVolumes(projectFilter(config.project))) {
+      progress.step(`removing volume ${volume.name}`);
+      await docker.removeVolume(volume.name);
+      result.volumes.push(volume.name);
     }
   }
   return result;

@@ -4,9 +4,9 @@
  * make them crash-loop, so `up` refuses it first.
  */
 import { networkInterfaces } from 'node:os';
-import type { Config } from '../config.js';
-import { UsageError } from '../errors.js';
-import { isWildcard } from '../spec/listen.js';
+import type { Config } from '../config/config.js';
+import { UsageError } from '../core/errors.js';
+import { isWildcard } from '../model/listen.js';
 
 type Interfaces = ReturnType<typeof networkInterfaces>;
 

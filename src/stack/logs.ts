@@ -1,15 +1,12 @@
 /** Following a container's logs, split to stdout and stderr as the service wrote them. */
 import { isNotFound, type Engine } from '../docker/engine.js';
-import { OperationalError } from '../errors.js';
+import { OperationalError } from '../core/errors.js';
 
 export async function followLogs(docker: Engine, name: string, tail: number | undefined, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<void> {
-  let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.getContainer(name).logs({ follow: true, stdout: true, stderr: true, ...(tail === undefined ? {} : { tail }) });
+    await docker.container(name).followLogs(tail, stdout, stderr);
   } catch (err) {
     if (isNotFound(err)) throw new OperationalError(`no container ${name}: is the stack up (\`mailctl status\`)?`);
     throw err;
   }
-  docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise<void>((resolve) => stream.on('end', resolve));
 }

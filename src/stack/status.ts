@@ -1,17 +1,16 @@
 /** `mailctl status`: what runs, how healthy, which certificate, how many users and domains. */
 import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
-import { accountsUsage, type QuotaUsage } from '../mailbox/quota.js';
+import { accountsUsage, type QuotaUsage } from '../accounts/quota.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
-import type { Config } from '../config.js';
-import { execIn } from '../docker/exec.js';
+import { serviceEntry } from '../model/service-table.js';
+import type { Config } from '../config/config.js';
 import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
-import { readFile } from '../docker/archive.js';
 import { servedCertificate } from '../certs/probe.js';
-import { hostPort, probeAddress } from '../spec/listen.js';
-import { servicePorts, type StackService } from '../spec/services.js';
-import { containerName, SIDECAR_STATE_DIR } from '../layout.js';
+import { hostPort, probeAddress } from '../model/listen.js';
+import { servicePorts, type StackService } from '../plan/services.js';
+import { containerName, SIDECAR_STATE_DIR } from '../model/layout.js';
 
 export interface ServiceStatus {
   service: string;
@@ -48,10 +47,9 @@ export interface StackStatus {
 }
 
 /** How each daemon tells its version (first line of output). */
-const VERSION_COMMANDS: Record<string, string[]> = { chasquid: ['chasquid', '--version'], dovecot: ['dovecot', '--version'] };
 
-async function daemonVersion(docker: Engine, name: string, cmd: string[]): Promise<string | undefined> {
-  const r = await execIn(docker.getContainer(name), cmd).catch(() => undefined);
+async function daemonVersion(docker: Engine, name: string, cmd: readonly string[]): Promise<string | undefined> {
+  const r = await docker.container(name).exec(cmd).catch(() => undefined);
   if (r?.exitCode !== 0) return undefined;
   const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0];
   // dovecot prints its number alone: name it, as chasquid does.
@@ -62,8 +60,10 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
   const observed = await observeProject(docker, config.project);
   const services: ServiceStatus[] = [];
   for (const o of observed.filter((c) => c.service !== 'helper')) {
-    const info = await docker.getContainer(o.id).inspect();
+    const info = await docker.container(o.id).inspect();
+    if (!info) continue;
     const running = info.State.Status === 'running';
+    const versionCommand = serviceEntry(o.service)?.versionCommand;
     const started = Date.parse(info.State.StartedAt);
     // In the host's network the daemon listens itself: its addresses are the configuration's.
     const ports = info.HostConfig.NetworkMode === 'host'
@@ -80,7 +80,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
       uptimeSeconds: running ? Math.round((Date.now() - started) / 1000) : undefined,
       ports: ports.sort(),
       network: info.HostConfig.NetworkMode === 'host' ? 'host' : 'stack',
-      ...(running && VERSION_COMMANDS[o.service] ? { version: await daemonVersion(docker, o.name, VERSION_COMMANDS[o.service]) } : {}),
+      ...(running && versionCommand ? { version: await daemonVersion(docker, o.name, versionCommand) } : {}),
     });
   }
   services.sort((a, b) => a.service.localeCompare(b.service));
@@ -103,7 +103,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
 }
 
 async function sidecarState(docker: Engine, config: Config): Promise<{ lastSuccess?: string; lastError?: string }> {
-  const certbot = docker.getContainer(containerName(config.project, 'certbot'));
-  const read = async (file: string) => (await readFile(certbot, `${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
+  const certbot = docker.container(containerName(config.project, 'certbot'));
+  const read = async (file: string) => (await certbot.readFile(`${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
   return { lastSuccess: await read('last-success'), lastError: await read('last-error') };
 }

@@ -7,12 +7,12 @@ import test from 'ava';
 import { cpSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildImages, type BuiltImage } from '../../src/build.js';
-import { loadConfig } from '../../src/config.js';
-import { connectEngine } from '../../src/docker/engine.js';
-import { LABEL } from '../../src/labels.js';
-import { SERVICES } from '../../src/images.js';
-import { createProgress } from '../../src/progress.js';
+import { buildImages, type BuiltImage } from '../../src/images/build.js';
+import { loadConfig } from '../../src/config/load.js';
+import { connectEngine } from '../../src/docker/dockerode-engine.js';
+import { LABEL } from '../../src/model/labels.js';
+import { SERVICES } from '../../src/images/context.js';
+import { createProgress } from '../../src/core/progress.js';
 import { docker, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest2';

@@ -49,6 +49,26 @@ test.afterEach.always(async (t) => {
   if (!t.passed) t.log(await dumpLogs([`dev.mailctl.project=${PROJECT}`, 'dev.mailctl.rig=true']));
 });
 
+/** What the engine has (containers, volumes, networks, images) and what the site directory holds. */
+async function engineAndSite(): Promise<string> {
+  const ids = async (args: string[]) => (await run('docker', args)).stdout.split('\n').filter(Boolean).sort().join(',');
+  const files = await run('find', [site]);
+  return [await ids(['ps', '-aq', '--no-trunc']), await ids(['volume', 'ls', '-q']), await ids(['network', 'ls', '-q']), await ids(['images', '-q', '--no-trunc']), files.stdout].join('\n');
+}
+
+test.serial('up --dry-run of a new project names what it would make, and changes neither the engine nor the disk', async (t) => {
+  const before = await engineAndSite();
+  const r = await mustMailctl(['up', '--dry-run', '--json']);
+  t.is(await engineAndSite(), before, 'no container, volume, network, image or file made');
+  const steps: { kind: string; action: string; name: string }[] = JSON.parse(r.stdout).steps;
+  const made = (kind: string) => steps.filter((s) => s.kind === kind && s.action !== 'keep').map((s) => s.name);
+  t.deepEqual(made('network'), [`${PROJECT}-net`]);
+  t.deepEqual(made('volume').sort(), ['certs', 'chasquid-state', 'dovecot-sockets', 'guard-state', 'mail', 'users'].map((v) => `${PROJECT}-${v}`));
+  t.deepEqual(made('container'), [DOVECOT, CHASQUID, `${PROJECT}-guard`]);
+  t.deepEqual(steps.filter((s) => s.kind === 'image').map((s) => s.name.replace(/:.*/, '')), ['mailctl/chasquid', 'mailctl/dovecot', 'mailctl/guard']);
+  t.deepEqual(made('certificate'), [`certificate for ${HOSTNAME}`]);
+});
+
 test.serial('up makes a healthy stack with zero accounts; the rig starts next to it', async (t) => {
   const r = await mustMailctl(['up']);
   t.regex(r.stdout, /mail server for example\.test is up/);
@@ -69,7 +89,8 @@ test.serial('a second up changes nothing and returns quickly', async (t) => {
   const r = await mustMailctl(['up', '--json']);
   const seconds = (Date.now() - started) / 1000;
   const result = JSON.parse(r.stdout);
-  t.deepEqual(result.steps.map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.filter((s: { kind: string; action: string }) => s.action !== 'keep' && s.kind !== 'senders'), [], 'the whole plan: images, network, volumes, certificate, DKIM');
   t.log(`no-op up: ${seconds.toFixed(2)}s including process start`);
   t.true(seconds < 10);
 });

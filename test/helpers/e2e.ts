@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
-import { demuxToText } from '../../src/docker/containers.js';
+import { demuxToText } from '../../src/docker/dockerode-engine.js';
 import { quoteTxt, type DnsRecord } from '../../src/dns/records.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -116,10 +116,10 @@ export function dnsmasqZone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsR
 
 /**
  * What `docker inspect` shows of each container of a project, against what
- * spec/limits.ts says it may have: the problems found (none is good).
+ * model/limits.ts says it may have: the problems found (none is good).
  */
 export async function hardeningProblems(project: string): Promise<{ services: string[]; problems: string[] }> {
-  const { PRIVILEGES, DEFAULT_LIMITS } = await import('../../src/spec/limits.js');
+  const { PRIVILEGES, DEFAULT_LIMITS } = await import('../../src/model/limits.js');
   const problems: string[] = [];
   const services: string[] = [];
   for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.mailctl.project=${project}`] } })) {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parsePasswd } from '../../src/accounts/passwd.js';
 import { checkPassword, passwordFromStdin } from '../../src/accounts/password.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 
 test('passwd-file: addresses and domains, never hashes', (t) => {
   const users = parsePasswd('bob@b.test:{ARGON2ID}$argon2id$x::::::\n\n# comment\nalice@a.test:{ARGON2ID}$y::::::\n');

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { alternateForms, parseAddress, parseTarget, withoutSuffix } from '../../src/accounts/address.js';
-import { UsageError } from '../../src/errors.js';
+import { alternateForms, parseAddress, parseTarget, withoutSuffix } from '../../src/names/address.js';
+import { UsageError } from '../../src/core/errors.js';
 
 test('accounts: local part NFC and lower-cased, domain punycode; the unicode domain is another spelling', (t) => {
   const a = parseAddress('Alice@Bücher.Example');

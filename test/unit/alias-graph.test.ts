@@ -2,7 +2,7 @@ import test from 'ava';
 import {
   checkDelAlias, checkSetAlias, missingRoleAliases, planAccountRemoval, resolveAlias, type AccountsState,
 } from '../../src/accounts/alias-graph.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 
 const state = (aliases: Record<string, string[]> = {}, users = ['ann@a.test', 'bob@a.test', 'cat@b.test']): AccountsState => ({
   domains: ['a.test', 'b.test'], users, aliases: new Map(Object.entries(aliases)),

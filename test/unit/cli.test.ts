@@ -6,8 +6,11 @@ import { PassThrough } from 'node:stream';
 import { buildProgram } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { spawnSync } from 'node:child_process';
+import type { Engine } from '../../src/docker/engine.js';
+import { projectLabels } from '../../src/model/labels.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
-function capture(): CliContext & { out: () => string; err: () => string } {
+function capture(engine: Engine = new FakeEngine()): CliContext & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const stdout = new PassThrough();
@@ -18,6 +21,7 @@ function capture(): CliContext & { out: () => string; err: () => string } {
     env: {}, cwd: mkdtempSync(join(tmpdir(), 'mailctl-cli-')),
     stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream,
     stdin: new PassThrough() as unknown as NodeJS.ReadStream,
+    connect: async () => engine,
     out: () => out, err: () => err,
   };
 }
@@ -83,4 +87,22 @@ test('--env-file is mailctl\'s, never node\'s: a file that sets NODE_OPTIONS run
   const missing = spawnSync(bin, ['--env-file', join(dir, 'nope.env'), 'status'], { encoding: 'utf8', cwd: dir });
   t.is(missing.status, 2);
   t.regex(missing.stderr, /^mailctl: env file .*nope\.env does not exist/);
+});
+
+test('commands get the engine from their context: list-domains on the fake engine', async (t) => {
+  const engine = new FakeEngine();
+  engine.addContainer('p-chasquid', projectLabels('p', 'chasquid'), { '/var/lib/chasquid/domains/example.test/dkim:mail.pem': 'k', '/var/lib/chasquid/domains/other.test/aliases': '' });
+  const context = capture(engine);
+  writeFileSync(join(context.cwd, '.env'), 'MAIL_DOMAIN=example.test\nMAILCTL_PROJECT=p\nCERT_MODE=selfsigned\n');
+  await buildProgram(context).parseAsync(['node', 'mailctl', 'list-domains', '--json']);
+  t.deepEqual(JSON.parse(context.out()), [{ domain: 'example.test', main: true, dkimSelectors: ['mail'] }, { domain: 'other.test', main: false, dkimSelectors: [] }]);
+});
+
+test('a bad argument is refused before the engine is touched', async (t) => {
+  let connected = false;
+  const context = capture();
+  context.connect = async () => { connected = true; return new FakeEngine(); };
+  writeFileSync(join(context.cwd, '.env'), 'MAIL_DOMAIN=example.test\nCERT_MODE=selfsigned\n');
+  await t.throwsAsync(buildProgram(context).parseAsync(['node', 'mailctl', 'del-user', 'not an address']), { message: /not|address/ });
+  t.false(connected);
 });

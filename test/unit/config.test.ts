@@ -2,8 +2,9 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, loadConfig } from '../../src/config.js';
-import { UsageError } from '../../src/errors.js';
+import { buildConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { UsageError } from '../../src/core/errors.js';
 import { configFrom } from '../helpers/config.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'mailctl-config-'));

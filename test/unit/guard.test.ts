@@ -1,10 +1,10 @@
 import test from 'ava';
 import { FailureReader, parseJsonLogEntry, type Failure } from '../../src/abuse/auth-log.js';
 import { BanBook, banSubject } from '../../src/abuse/ban-book.js';
-import { canonicalIp, inNetwork, parseBanTarget } from '../../src/abuse/ip.js';
+import { canonicalIp, inNetwork, parseBanTarget } from '../../src/names/ip.js';
 import { addBans, dropTable, removeBan, renderTable, tableName } from '../../src/abuse/nft.js';
 import { configFrom } from '../helpers/config.js';
-import { guardSpec } from '../../src/spec/services.js';
+import { guardSpec } from '../../src/plan/services.js';
 
 // Lines as dovecot 2.4.1 and chasquid 1.19 wrote them on this machine.
 const DOVECOT_IMAP = 'Nov 27 17:57:51 auth(alice@example.test,198.18.1.2,sasl:plain)<MI35y0VhEJ5/AAAB>: Info: passwd-file: Password mismatch (SHA1 of given password: d0d81a)';

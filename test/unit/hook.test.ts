@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderPostDataHook } from '../../src/render/hook.js';
-import { stackSpecs } from '../../src/spec/services.js';
+import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
 
 const images = { chasquid: 'c', dovecot: 'd', spamassassin: 's', clamav: 'v' };

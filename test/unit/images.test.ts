@@ -2,9 +2,9 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contextHash, imageRef, parseImageNames, readContext } from '../../src/images.js';
-import { UsageError } from '../../src/errors.js';
-import { aptSources, suiteFor } from '../../src/base-image.js';
+import { contextHash, imageRef, parseImageNames, readContext } from '../../src/images/context.js';
+import { UsageError } from '../../src/core/errors.js';
+import { aptSources, suiteFor } from '../../src/images/base.js';
 
 function context(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'mailctl-ctx-'));

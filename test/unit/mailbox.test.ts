@@ -1,11 +1,11 @@
 /** Mailboxes: the .env keys, dovecot's special-use/Sieve/quota configuration, msmtp's, quota sizes and dovecot's quota table. */
 import test from 'ava';
-import { formatSize, humanSize, parseSize } from '../../src/mailbox/config.js';
-import { parseQuotaTable, quotaArgument } from '../../src/mailbox/quota.js';
+import { formatSize, humanSize, parseSize } from '../../src/config/mailbox.js';
+import { parseQuotaTable, quotaArgument } from '../../src/accounts/quota.js';
 import { renderDovecotConf } from '../../src/render/dovecot.js';
 import { renderMailboxConf } from '../../src/render/mailbox.js';
 import { renderMsmtprc } from '../../src/render/sieve-sender.js';
-import { stackSpecs } from '../../src/spec/services.js';
+import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
 
 test('sizes: units of 1024 as dovecot reads them; 0 is no limit; nonsense, negatives and tiny sizes refused', (t) => {

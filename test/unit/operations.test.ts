@@ -8,13 +8,13 @@ import { greet, GREETINGS } from '../../src/doctor/greeting.js';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parse, stringify } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
-import { composeDocument } from '../../src/compose/document.js';
-import { createOptions } from '../../src/docker/containers.js';
+import { composeDocument } from '../../src/model/compose-file.js';
+import { createOptions } from '../../src/docker/create-options.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, anyFailed } from '../../src/doctor/judge.js';
 import { maildirMessageOwner, parseManifest, volumeOfEntry } from '../../src/ops/manifest.js';
-import { configHash, specAspects } from '../../src/spec/hash.js';
-import { stackSpecs } from '../../src/spec/services.js';
-import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/spec/limits.js';
+import { configHash, specAspects } from '../../src/model/hash.js';
+import { stackSpecs } from '../../src/plan/services.js';
+import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/model/limits.js';
 import { configFrom } from '../helpers/config.js';
 
 const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee' };
@@ -161,7 +161,7 @@ test('restore: a backup does not choose the base image, the ACME server or the r
 
 test('doctor without an engine: that check fails with the fix, and the DNS checks still run', async (t) => {
   const checks = await doctor(configFrom({ MAIL_IPV4: '198.51.100.7', DNSBL_ZONES: 'off' }), {
-    engine: async () => { throw new Error('no Docker engine answers at /var/run/docker.sock'); },
+    connect: async () => { throw new Error('no Docker engine answers at /var/run/docker.sock'); },
     resolver: '127.0.0.1:9',
   });
   const engine = checks.find((c) => c.name === 'docker engine')!;
@@ -210,7 +210,7 @@ test('host files: written by an unguessable exclusive temp name with their final
   const { mkdtempSync, readdirSync, statSync, readFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { tempPathFor, writeAtomic } = await import('../../src/files.js');
+  const { tempPathFor, writeAtomic } = await import('../../src/core/files.js');
   const dir = mkdtempSync(join(tmpdir(), 'mailctl-files-'));
   const file = join(dir, 'backup.tar.gz');
   t.not(tempPathFor(file), tempPathFor(file), 'a new name each time: another local user cannot prepare it');

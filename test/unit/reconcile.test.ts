@@ -1,7 +1,7 @@
 import test from 'ava';
-import { plan, type Desired, type Observed } from '../../src/reconcile/plan.js';
-import { configHash, encodeAspects, specAspects } from '../../src/spec/hash.js';
-import { stackSpecs } from '../../src/spec/services.js';
+import { plan, type Desired, type Observed } from '../../src/plan/containers.js';
+import { configHash, encodeAspects, specAspects } from '../../src/model/hash.js';
+import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
 
 const inputs = { images: { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd' } };

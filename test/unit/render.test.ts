@@ -95,3 +95,9 @@ test('listening: MAIL_BIND addresses and the configured ports, in the daemons th
   t.deepEqual([...renderChasquidConf(all).matchAll(/^smtp_address: "(.*)"$/gm)].map((m) => m[1]), [':25']);
   t.regex(renderDovecotConf(all), /^listen = \*, ::$/m);
 });
+
+test('dovecot.conf carries nothing that changes without changing its meaning: another MAIL_DOMAIN, same hostname, same file', (t) => {
+  const a = renderDovecotConf(configFrom({ MAIL_DOMAIN: 'example.com', MAIL_HOSTNAME: 'mx.example.net' }));
+  const b = renderDovecotConf(configFrom({ MAIL_DOMAIN: 'example.org', MAIL_HOSTNAME: 'mx.example.net' }));
+  t.is(a, b);
+});

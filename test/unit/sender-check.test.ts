@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AccountsState } from '../../src/accounts/alias-graph.js';
-import { renderSenderMap, type SenderRule } from '../../src/abuse/senders.js';
+import { renderSenderMap, type SenderRule } from '../../src/accounts/senders.js';
 
 const HOOK = resolve(import.meta.dirname, '../../images/chasquid/mailctl-sender-check');
 const state: AccountsState = {

@@ -1,10 +1,10 @@
 import test from 'ava';
 import type { AccountsState } from '../../src/accounts/alias-graph.js';
-import { abuseConfig, parseDuration, parseNetwork } from '../../src/abuse/config.js';
+import { abuseConfig, parseDuration, parseNetwork } from '../../src/config/abuse.js';
 import {
   allowSender, denySender, forgetAccounts, parseSenderRules, renderSenderMap, renderSenderRules, sendersOf, type SenderRule,
-} from '../../src/abuse/senders.js';
-import { UsageError } from '../../src/errors.js';
+} from '../../src/accounts/senders.js';
+import { UsageError } from '../../src/core/errors.js';
 
 const state = (aliases: Record<string, string[]> = {}): AccountsState => ({
   domains: ['a.test', 'xn--bcher-kva.test'],

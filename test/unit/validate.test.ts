@@ -1,6 +1,6 @@
 import test from 'ava';
-import { UsageError } from '../../src/errors.js';
-import { normalizeDomain } from '../../src/validate.js';
+import { UsageError } from '../../src/core/errors.js';
+import { normalizeDomain } from '../../src/names/validate.js';
 
 test('domains are lower-cased and internationalised names become punycode', (t) => {
   t.is(normalizeDomain('Example.COM'), 'example.com');

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { stackRecords } from '../../accounts/domains.js';
+import { stackRecords } from '../../accounts/records.js';
 import { checkRecords, parseResolver } from '../../dns/check.js';
 import { ptrAdvice, zoneLines } from '../../dns/records.js';
-import { connectEngine } from '../../docker/engine.js';
-import { OperationalError } from '../../errors.js';
-import { normalizeDomain } from '../../validate.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { OperationalError } from '../../core/errors.js';
+import { normalizeDomain } from '../../names/validate.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -15,11 +15,10 @@ export function register(program: Command, context: CliContext): void {
     .option('--check', 'resolve every record and report ok / missing / wrong (exit 1 unless all ok)')
     .option('--resolver <host[:port]>', 'DNS server to ask (default: the system\'s)')
     .option('--json', 'print a JSON array, one object per record')
-    .action(async (opts: { domain?: string; check?: boolean; resolver?: string; json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
+    .action(runner(context, async ({ config, engine }: Run, opts: { domain?: string; check?: boolean; resolver?: string; json?: boolean }) => {
       if (opts.resolver) parseResolver(opts.resolver);
       const only = opts.domain ? normalizeDomain(opts.domain) : undefined;
-      const docker = await connectEngine();
+      const docker = await engine();
       const records = await stackRecords(docker, config, only);
       if (!opts.check) {
         if (opts.json) return printJson(context, records);
@@ -37,5 +36,5 @@ export function register(program: Command, context: CliContext): void {
       }
       const bad = results.filter((r) => r.status !== 'ok').length;
       if (bad) throw new OperationalError(`${bad} of ${results.length} DNS records are missing or wrong`);
-    });
+    }));
 }

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { parseResolver } from '../../dns/check.js';
 import { doctor } from '../../doctor/run.js';
 import { anyFailed, type Check } from '../../doctor/judge.js';
-import { OperationalError } from '../../errors.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { OperationalError } from '../../core/errors.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -11,15 +12,14 @@ export function register(program: Command, context: CliContext): void {
     .description('check engine, services, ports, certificate, DNS, reverse DNS and blocklists; exit 1 on any failure')
     .option('--resolver <host[:port]>', 'DNS server to ask (default: the system\'s)')
     .option('--json', 'print every check as JSON')
-    .action(async (opts: { resolver?: string; json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
+    .action(runner(context, async ({ config }: Run, opts: { resolver?: string; json?: boolean }) => {
       if (opts.resolver) parseResolver(opts.resolver);
-      const checks = await doctor(config, { resolver: opts.resolver });
+      const checks = await doctor(config, { resolver: opts.resolver, connect: context.connect });
       const failed = checks.filter((c) => c.status === 'fail').length;
       if (opts.json) printJson(context, { project: config.project, ok: !anyFailed(checks), checks });
       else context.stdout.write(renderChecks(checks));
       if (failed) throw new OperationalError(`${failed} of ${checks.length} checks failed`);
-    });
+    }));
 }
 
 function renderChecks(checks: readonly Check[]): string {

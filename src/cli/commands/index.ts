@@ -7,13 +7,13 @@ import { register as stack } from './stack.js';
 import { register as renew } from './renew.js';
 import { register as dns } from './dns.js';
 import { register as users } from './users.js';
-import { register as backup } from './backup.js';
+import { register as backupRestore } from './backup-restore.js';
 import { register as doctor } from './doctor.js';
-import { register as operations } from './operations.js';
-import { register as abuse } from './abuse.js';
+import { register as upgradeCompose } from './upgrade-compose.js';
+import { register as bans } from './bans.js';
 import { register as quota } from './quota.js';
 
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of [init, up, stack, users, quota, abuse, dns, renew, doctor, backup, operations, build]) register(program, context);
+  for (const register of [init, up, stack, users, quota, bans, dns, renew, doctor, backupRestore, upgradeCompose, build]) register(program, context);
 }

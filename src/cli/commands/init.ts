@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { CERT_MODES, type CertMode } from '../../config.js';
+import { CERT_MODES, type CertMode } from '../../config/config.js';
 import { mainDomainRecords, ptrAdvice, zoneLines } from '../../dns/records.js';
-import { UsageError } from '../../errors.js';
-import { writeEnvFile, type InitAnswers } from '../../init.js';
+import { UsageError } from '../../core/errors.js';
+import { writeEnvFile, type InitAnswers } from '../../config/init.js';
 import type { CliContext } from '../context.js';
 import { ask } from '../prompt.js';
 

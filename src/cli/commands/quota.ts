@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { parseAddress } from '../../accounts/address.js';
-import { connectEngine } from '../../docker/engine.js';
-import { humanSize } from '../../mailbox/config.js';
-import { quotaArgument, quotaOf, setQuota, type QuotaUsage } from '../../mailbox/quota.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { quotaArgument, quotaOf, setQuota, type QuotaUsage } from '../../accounts/quota.js';
+import { humanSize } from '../../config/mailbox.js';
+import { parseAddress } from '../../names/address.js';
+import type { CliContext } from '../context.js';
+import { action } from '../runner.js';
 
 /** "1.2 MiB of 5.0 GiB (0%)", or "1.2 MiB (no limit)". */
 export const usageText = (u: QuotaUsage) =>
@@ -16,14 +16,13 @@ export function register(program: Command, context: CliContext): void {
     .argument('<address>', 'the account')
     .argument('[size]', 'its own quota: 5G, 500M, 100k; 0 for no limit; default for MAIL_QUOTA')
     .option('--json', 'print the usage as JSON')
-    .action(async (input: string, size: string | undefined, opts: { json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
-      // Both arguments are checked before anything is asked of the engine.
+    .action(action(context, async (engine, config, _progress, input: string, size: string | undefined) => {
       const { address } = parseAddress(input);
+      const usage = size === undefined ? await quotaOf(engine, config, address) : await setQuota(engine, config, address, size);
+      return { json: usage, text: `${address}: ${usageText(usage)}` };
+    }, (input: string, size: string | undefined) => {
+      // Both arguments are checked before the engine is connected.
+      parseAddress(input);
       if (size !== undefined) quotaArgument(size);
-      const docker = await connectEngine();
-      const usage = size === undefined ? await quotaOf(docker, config, address) : await setQuota(docker, config, address, size);
-      if (opts.json) return printJson(context, usage);
-      context.stdout.write(`${address}: ${usageText(usage)}\n`);
-    });
+    }));
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { renew } from '../../certs/renew.js';
-import { connectEngine } from '../../docker/engine.js';
-import { createProgress } from '../../progress.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -10,11 +9,8 @@ export function register(program: Command, context: CliContext): void {
     .description('renew the certificate now (acme: certbot; manual: re-read certs/<hostname>/) and restart (chasquid) or reload (dovecot) what serves it')
     .option('--force', 'renew even if the certificate is not due')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { force?: boolean; json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
-      const progress = createProgress(context.stderr, opts.json);
-      const result = await renew(await connectEngine(), config, { force: opts.force }, progress);
-      progress.stop();
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { force?: boolean; json?: boolean }) => {
+      const result = await renew(await engine(), config, { force: opts.force }, progress);
       if (opts.json) return printJson(context, result);
       const line = (label: string, c?: { serial: string; notAfter: string }) =>
         `  ${label} ${c ? `serial ${c.serial}, expires ${c.notAfter}` : 'none'}\n`;
@@ -23,5 +19,5 @@ export function register(program: Command, context: CliContext): void {
       context.stdout.write(line('after ', result.after));
       context.stdout.write(`  restarted ${result.restarted.length ? result.restarted.join(', ') : 'nothing'}\n`);
       if (result.reloaded.length) context.stdout.write(`  reloaded  ${result.reloaded.join(', ')} (SIGHUP: no connection dropped)\n`);
-    });
+    }));
 }

@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
 import { healthOf, logTail } from '../../docker/containers.js';
-import { SERVICES } from '../../images.js';
-import { connectEngine } from '../../docker/engine.js';
-import { OperationalError, UsageError } from '../../errors.js';
-import { containerName } from '../../layout.js';
-import { createProgress } from '../../progress.js';
+import { SERVICES } from '../../images/context.js';
+import { OperationalError, UsageError } from '../../core/errors.js';
+import { containerName } from '../../model/layout.js';
 import { down } from '../../stack/down.js';
 import { followLogs } from '../../stack/logs.js';
 import { stackStatus, type StackStatus } from '../../stack/status.js';
-import { humanSize } from '../../mailbox/config.js';
+import { humanSize } from '../../config/mailbox.js';
 import { usageText } from './quota.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -19,28 +18,25 @@ export function register(program: Command, context: CliContext): void {
     .option('--volumes', 'also remove every data volume: mail, users, queue, certificates')
     .option('--yes', 'confirm --volumes')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { volumes?: boolean; yes?: boolean; json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { volumes?: boolean; yes?: boolean; json?: boolean }) => {
       if (opts.volumes && !opts.yes) {
         throw new UsageError(`--volumes deletes all mail, users and certificates of ${config.project}: add --yes to confirm`);
       }
-      const progress = createProgress(context.stderr, opts.json);
-      const result = await down(await connectEngine(), config, { volumes: opts.volumes }, progress);
+      const result = await down(await engine(), config, { volumes: opts.volumes }, progress);
       if (opts.json) return printJson(context, result);
       context.stdout.write(`${config.project} is down (${result.containers.length} containers removed; ` +
         `${opts.volumes ? `${result.volumes.length} volumes removed` : 'data volumes kept'})\n`);
-    });
+    }));
 
   program
     .command('status')
     .description('show services, health, ports, certificate, users and domains')
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
-      const status = await stackStatus(await connectEngine(), config);
+    .action(runner(context, async ({ config, engine }: Run, opts: { json?: boolean }) => {
+      const status = await stackStatus(await engine(), config);
       if (opts.json) return printJson(context, status);
       context.stdout.write(renderStatus(status));
-    });
+    }));
 
   program
     .command('logs')
@@ -51,12 +47,11 @@ export function register(program: Command, context: CliContext): void {
       if (!/^\d+$/.test(v)) throw new UsageError(`--tail "${v}" is not a number of lines`);
       return Number(v);
     })
-    .action(async (service: string, opts: { follow?: boolean; tail?: number }, command: Command) => {
-      const config = configFor(command, context);
+    .action(runner(context, async ({ config, engine }: Run, service: string, opts: { follow?: boolean; tail?: number }) => {
       if (!(SERVICES as readonly string[]).includes(service)) {
         throw new UsageError(`unknown service "${service}": one of ${SERVICES.join(', ')}`);
       }
-      const docker = await connectEngine();
+      const docker = await engine();
       const name = containerName(config.project, service);
       if (!(await healthOf(docker, name))) throw new OperationalError(`${name} does not exist: is the stack up, with ${service} on (\`mailctl status\`)?`);
       if (!opts.follow) {
@@ -65,7 +60,7 @@ export function register(program: Command, context: CliContext): void {
         return;
       }
       await followLogs(docker, name, opts.tail, context.stdout, context.stderr);
-    });
+    }));
 }
 
 function age(seconds?: number): string {

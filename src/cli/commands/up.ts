@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { Config } from '../../config.js';
-import { connectEngine } from '../../docker/engine.js';
-import { createProgress } from '../../progress.js';
+import type { Config } from '../../config/config.js';
 import { checkBindAddresses } from '../../stack/host.js';
 import { up, type UpResult } from '../../stack/up.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import { describePlanStep, planChanges } from '../../plan/stack-plan.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -13,27 +13,24 @@ export function register(program: Command, context: CliContext): void {
     .option('--dry-run', 'print what would change, change nothing')
     .option('--rolling', 'replace containers one at a time, each healthy before the next; roll back one that is not')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dryRun?: boolean; rolling?: boolean; json?: boolean }, command: Command) => {
-      const config = configFor(command, context);
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { dryRun?: boolean; rolling?: boolean; json?: boolean }) => {
       checkBindAddresses(config, context.env.DOCKER_HOST);
       if (config.sandbox && !opts.json) {
         context.stderr.write(`no ${config.envFile}: running the local sandbox (${config.domain} on ${config.binds.join(', ')}, self-signed certificate); \`mailctl init\` writes a real .env\n`);
       }
-      const docker = await connectEngine();
-      const progress = createProgress(context.stderr);
+      const docker = await engine();
       const result = await up(docker, config, { dryRun: opts.dryRun, rolling: opts.rolling }, progress);
-      progress.stop();
       if (opts.json) return printJson(context, { ...result, domain: config.domain, hostname: config.hostname, ports: config.ports });
       context.stdout.write(render(result, config));
-    });
+    }));
 }
 
 function render(result: UpResult, config: Config): string {
   const lines: string[] = [];
-  const changed = result.steps.filter((s) => s.action !== 'keep');
+  const changed = planChanges(result.steps);
   if (result.dryRun) {
     lines.push(changed.length ? 'would change:' : 'nothing to change');
-    for (const s of result.steps) lines.push(`  ${s.action.padEnd(8)} ${s.name} (${s.reason})`);
+    for (const s of result.steps) lines.push(`  ${describePlanStep(s)}`);
     return `${lines.join('\n')}\n`;
   }
   lines.push(changed.length ? `mail server for ${config.domain} is up (${result.seconds.toFixed(1)}s)` : `mail server for ${config.domain} is up to date (${result.seconds.toFixed(1)}s, nothing changed)`);

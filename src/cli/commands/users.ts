@@ -1,42 +1,19 @@
 import type { Command } from 'commander';
 import { parseAlias, parseTargets } from '../../accounts/aliases.js';
 import { addDomain, addUser, changeSender, delAlias, delDomain, delUser, listAliases, sendersByUser, setAlias, type AliasView } from '../../accounts/changes.js';
-import type { SenderAddress } from '../../abuse/senders.js';
+import type { SenderAddress } from '../../accounts/senders.js';
 import { describeDomains } from '../../accounts/domains.js';
 import { byDomainThenAddress } from '../../accounts/passwd.js';
 import { changePassword, listUsers } from '../../accounts/users.js';
-import { quotaUsages } from '../../mailbox/quota.js';
+import { quotaUsages } from '../../accounts/quota.js';
 import { usageText } from './quota.js';
-import type { Config } from '../../config.js';
-import { connectEngine, type Engine } from '../../docker/engine.js';
-import { createProgress, type Progress } from '../../progress.js';
-import { parseAddress, parseTarget } from '../../accounts/address.js';
-import { configFor, printJson, type CliContext } from '../context.js';
+import type { Config } from '../../config/config.js';
+import type { Engine } from '../../docker/engine.js';
+import type { Progress } from '../../core/progress.js';
+import { parseAddress, parseTarget } from '../../names/address.js';
+import type { CliContext } from '../context.js';
+import { action, type Output } from '../runner.js';
 import { newPassword } from '../prompt.js';
-
-interface JsonOpt { json?: boolean }
-
-/** Commands share one shape: config, engine, progress, one library call, text or --json. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function action<A extends any[]>(
-  context: CliContext,
-  run: (docker: Engine, config: Config, progress: Progress, ...args: A) => Promise<{ json: unknown; text: string }>,
-  // Checks the arguments before connecting (a bad address never reaches the engine).
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  prepare?: (...args: any[]) => void | Promise<void>,
-) {
-  return async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const opts = args[args.length - 2] as JsonOpt;
-    const config = configFor(command, context);
-    await prepare?.(...(args as string[]));
-    const progress = createProgress(context.stderr, opts.json);
-    const result = await run(await connectEngine(), config, progress, ...(args as A));
-    progress.stop();
-    if (opts.json) printJson(context, result.json);
-    else if (result.text) context.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
-  };
-}
 
 /**
  * An action that needs a new password: the address is checked first, then the
@@ -44,7 +21,7 @@ function action<A extends any[]>(
  */
 function passwordAction(
   context: CliContext,
-  run: (docker: Engine, config: Config, progress: Progress, address: string, password: string) => Promise<{ json: unknown; text: string }>,
+  run: (docker: Engine, config: Config, progress: Progress, address: string, password: string) => Promise<Output>,
 ) {
   let password = '';
   return action(

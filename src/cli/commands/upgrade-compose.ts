@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { exportCompose } from '../../ops/export-compose.js';
+import { up } from '../../stack/up.js';
+import { printJson, type CliContext } from '../context.js';
+import { runner, type Run } from '../runner.js';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('upgrade')
+    .description('rebuild every image with current Debian packages, then replace the containers one at a time')
+    .option('--json', 'print the steps as JSON')
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { json?: boolean }) => {
+      const result = await up(await engine(), config, { noCache: true, rolling: true }, progress);
+      if (opts.json) return printJson(context, result);
+      const replaced = result.steps.filter((s) => s.kind === 'container' && s.action !== 'keep').map((s) => s.name);
+      context.stdout.write(`${config.project} upgraded in ${result.seconds.toFixed(0)} s: ` +
+        `${replaced.length ? `replaced ${replaced.join(', ')}` : 'every container was already on the new images'}\n`);
+    }));
+
+  program
+    .command('compose')
+    .description('write a docker compose file equivalent to the stack (prepares its network, volumes and certificate)')
+    .option('-o, --output <file>', 'write to FILE (config files go next to it) instead of stdout')
+    .option('--json', 'print where things were written as JSON')
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; json?: boolean }) => {
+      const output = opts.output ? resolve(context.cwd, opts.output) : undefined;
+      const result = await exportCompose(await engine(), config, { output }, progress);
+      if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services });
+      if (!output) return void context.stdout.write(result.yaml);
+      context.stdout.write(`wrote ${output} (${result.services.join(', ')}; config files in ${result.filesDir})\n` +
+        `start it with: docker-compose -f ${opts.output} up -d\n`);
+    }));
+}

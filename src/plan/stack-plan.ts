@@ -1,0 +1,133 @@
+/**
+ * The plan of `up`, pure: from the configuration and an Observation, every
+ * step in the order it runs: base image, images, network, volumes,
+ * certificate, containers (with their strategy), reloads, the guard, DKIM
+ * keys and the sender map. `up --dry-run` prints it; the executor runs it.
+ */
+import type { Config } from '../config/config.js';
+import type { ImageTarget } from '../images/build.js';
+import { plannedCertificate, acmeCaBundle } from '../certs/source.js';
+import { containerName, networkName, volumeName } from '../model/layout.js';
+import { MAIL_SERVICES, type ServiceName } from '../model/service-table.js';
+import { specAspects } from '../model/hash.js';
+import { guardSpec, stackSpecs } from './services.js';
+import { changes, plan as planContainers, type Desired, type Step } from './containers.js';
+import type { Observation } from './observe.js';
+
+export type StepKind = 'base-image' | 'image' | 'network' | 'volume' | 'certificate' | 'container' | 'reload' | 'dkim' | 'senders';
+
+export interface PlanStep {
+  kind: StepKind;
+  action: string;
+  name: string;
+  reason: string;
+  service?: string;
+  /** Containers only: replaced at once, or rolling (the old one kept until the new one is healthy). */
+  strategy?: 'replace' | 'rolling';
+}
+
+export interface StackPlan {
+  steps: PlanStep[];
+  /** The container steps, with what the executor needs to create each. */
+  containers: Step[];
+  /** What the plan was made from. */
+  seen: Observation;
+}
+
+/** An image not built yet has no id: a stand-in that no container carries, so its containers are replaced. */
+const pendingId = (ref: string) => `to be built: ${ref}`;
+
+/** The services' desired state, given image tags and ids. */
+export function desiredServices(config: Config, targets: readonly Pick<ImageTarget, 'name' | 'ref'>[], imageIds: Record<string, string>): Desired[] {
+  const refs = Object.fromEntries(targets.map((t) => [t.name, t.ref]));
+  const specs = stackSpecs(config, { images: refs, acmeCaBundle: acmeCaBundle(config), dockerSocket: config.dockerSocket });
+  return specs.map((spec) => ({ spec, aspects: specAspects(spec, imageIds[spec.image] ?? pendingId(spec.image)) }));
+}
+
+export function desiredGuardFor(config: Config, targets: readonly ImageTarget[], imageIds: Record<string, string>, logs: Observation['mailLogs']): Desired[] {
+  const target = targets.find((t) => t.name === 'guard');
+  if (!config.abuse.bans.enabled || !logs || !target) return [];
+  const spec = guardSpec(config, target.ref, logs);
+  return [{ spec, aspects: specAspects(spec, imageIds[target.ref] ?? pendingId(target.ref)) }];
+}
+
+export function planStack(config: Config, seen: Observation, options: { rolling?: boolean; noCache?: boolean } = {}): StackPlan {
+  const steps: PlanStep[] = [];
+  steps.push(seen.baseImageId
+    ? { kind: 'base-image', action: 'keep', name: config.baseImage, reason: 'on the engine' }
+    : { kind: 'base-image', action: 'make', name: config.baseImage, reason: 'not on the engine: pulled, or made with debootstrap' });
+  if (!seen.baseImageId) steps.push({ kind: 'image', action: 'build', name: 'every image', reason: 'on the new base' });
+  for (const t of seen.targets) {
+    const built = seen.imageIds[t.ref] !== undefined && !options.noCache;
+    steps.push({ kind: 'image', action: built ? 'keep' : 'build', name: t.ref, reason: built ? 'built before' : options.noCache ? 'rebuilt without cache' : 'its context changed or is new' });
+  }
+  const network = networkName(config.project);
+  steps.push({ kind: 'network', action: seen.network ? 'keep' : 'create', name: network, reason: seen.network ? 'exists' : 'not created yet' });
+
+  const desired = desiredServices(config, seen.targets, seen.imageIds);
+  const volumes = new Set(desired.flatMap((d) => d.spec.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
+  if (config.abuse.bans.enabled) volumes.add(volumeName(config.project, 'guard-state'));
+  for (const v of volumes) steps.push({ kind: 'volume', action: seen.volumes.includes(v) ? 'keep' : 'create', name: v, reason: seen.volumes.includes(v) ? 'exists (never removed by up)' : 'not created yet' });
+
+  const certificate = certificateStep(config, seen);
+  steps.push(certificate);
+
+  const isGuard = (o: { service: string }) => o.service === 'guard';
+  const containers = planContainers(desired, seen.containers.filter((o) => !isGuard(o)));
+  const strategy = options.rolling ? 'rolling' : 'replace';
+  for (const s of containers) steps.push({ kind: 'container', action: s.action, service: s.service, name: s.name, reason: s.reason, ...(s.action === 'recreate' ? { strategy } : {}) });
+
+  if (certificate.action === 'install') {
+    for (const s of containers.filter((c) => c.action === 'keep' && MAIL_SERVICES.includes(c.service as ServiceName))) {
+      steps.push(s.service === 'dovecot'
+        ? { kind: 'reload', action: 'reload', service: s.service, name: s.name, reason: 'new certificate (SIGHUP: no connection refused)' }
+        : { kind: 'reload', action: 'restart', service: s.service, name: s.name, reason: 'new certificate (chasquid reads it only at start)' });
+    }
+  }
+  steps.push(...guardSteps(config, seen, containers));
+  steps.push(...dkimSteps(config, seen));
+  steps.push({ kind: 'senders', action: 'refresh', name: 'sender map', reason: 'who may send as what, from the accounts as they are' });
+  return { steps, containers, seen };
+}
+
+function certificateStep(config: Config, seen: Observation): PlanStep {
+  const name = `certificate for ${config.hostname}`;
+  const wanted = plannedCertificate(config);
+  if (wanted.toMake) return { kind: 'certificate', action: 'install', name, reason: `makes ${wanted.toMake}` };
+  if (seen.certificatePem === undefined) return { kind: 'certificate', action: 'check', name, reason: 'installed unless the volume has it (read once a container can)' };
+  if (seen.certificatePem === null) return { kind: 'certificate', action: 'install', name, reason: 'none in the volume yet' };
+  if (wanted.placeholder || seen.certificatePem === wanted.pair?.certPem) return { kind: 'certificate', action: 'keep', name, reason: wanted.placeholder ? 'certbot keeps it' : 'the volume has it' };
+  return { kind: 'certificate', action: 'install', name, reason: 'the volume has another one' };
+}
+
+/**
+ * The guard reads the mail containers' logs, so it is planned after them: a
+ * mail container (re)created moves its log and the guard follows; before the
+ * mail containers exist it can only be "after them".
+ */
+function guardSteps(config: Config, seen: Observation, mail: readonly Step[]): PlanStep[] {
+  if (!config.abuse.bans.enabled) {
+    return seen.containers.filter((c) => c.service === 'guard').map((c) => ({ kind: 'container', action: 'remove', service: 'guard', name: c.name, reason: 'no longer part of the stack' }));
+  }
+  const name = containerName(config.project, 'guard');
+  const current = planContainers(desiredGuardFor(config, seen.targets, seen.imageIds, seen.mailLogs), seen.containers.filter((c) => c.service === 'guard')).find((s) => s.service === 'guard');
+  const moved = changes(mail).filter((s) => MAIL_SERVICES.includes(s.service as ServiceName) && (s.action === 'create' || s.action === 'recreate')).map((s) => s.service);
+  if (!current) return [{ kind: 'container', action: 'create', service: 'guard', name, reason: 'not created yet (after the mail containers: it reads their logs)' }];
+  if (moved.length && (current.action === 'keep' || current.action === 'start')) {
+    return [{ kind: 'container', action: 'recreate', service: 'guard', name, reason: `${moved.join(' and ')} log moves` }];
+  }
+  return [{ kind: 'container', action: current.action, service: 'guard', name, reason: current.reason }];
+}
+
+function dkimSteps(config: Config, seen: Observation): PlanStep[] {
+  if (!seen.dkim) return [{ kind: 'dkim', action: 'create', name: config.domain, reason: 'every served domain without a key gets one, once chasquid runs' }];
+  return seen.dkim.map((d) => ({ kind: 'dkim', action: d.hasKey ? 'keep' : 'create', name: d.domain, reason: d.hasKey ? 'has a key' : 'no DKIM key yet' }));
+}
+
+/** One line per step, for progress and --dry-run. */
+export function describePlanStep(step: PlanStep): string {
+  return `${step.action.padEnd(8)} ${step.kind.padEnd(11)} ${step.name} (${step.reason})${step.strategy === 'rolling' ? ' [rolling]' : ''}`;
+}
+
+/** Steps that change something. */
+export const planChanges = (steps: readonly PlanStep[]) => steps.filter((s) => s.action !== 'keep' && s.kind !== 'senders');
