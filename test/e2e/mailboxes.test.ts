@@ -24,6 +24,7 @@ const ALICE = 'Alice.Smith@example.test';
 const BOB = 'bob@example.test';
 const IDN = 'jürgen@bücher.example';
 const IDN_PUNY = 'jürgen@xn--bcher-kva.example';
+const EAI = 'josé@example.test';
 const PASSWORD = 'mailbox-password-1';
 
 const env = {
@@ -85,14 +86,14 @@ test.serial('up: dovecot with Sieve, ManageSieve and quotas, hardened as before;
   const guardEnv = (await docker.getContainer(`${PROJECT}-guard`).inspect()).Config.Env;
   t.true(guardEnv.some((e: string) => /^GUARD_PORTS=.*\b4190\b/.test(e)), guardEnv.join(' '));
   t.is((await compose(['up', '-d', 'dns'])).code, 0);
-  for (const user of [ALICE, BOB, IDN]) {
+  for (const user of [ALICE, BOB, IDN, EAI]) {
     const r = await cli(['add-user', user, '--password-stdin'], `${PASSWORD}\n`);
     t.is(r.code, 0, show(r));
   }
   const status = JSON.parse((await cli(['status', '--json'])).stdout);
   t.is(status.quota.default, 50 * 1024 ** 2);
   t.deepEqual(status.quota.usage.map((u: { address: string; usedBytes: number }) => [u.address, u.usedBytes]),
-    [['alice.smith@example.test', 0], ['bob@example.test', 0], ['jürgen@xn--bcher-kva.example', 0]]);
+    [['alice.smith@example.test', 0], ['bob@example.test', 0], ['jürgen@xn--bcher-kva.example', 0], ['josé@example.test', 0]]);
   t.true(status.services.find((s: { service: string }) => s.service === 'dovecot').ports.includes(`${HOST}:4190`));
 });
 
@@ -132,8 +133,8 @@ print(reply()); s.sendall(b'AUTHENTICATE "PLAIN" "AGJvYkBleGFtcGxlLnRlc3QAbWFpbG
   t.regex(raw.stdout, /"STARTTLS"/);
   t.regex(raw.stdout, /"SASL" ""/);
   t.regex(raw.stdout, /NO \(ENCRYPT-NEEDED\)/);
-  // Dotted and mixed case as typed, the IDN in both spellings: the same logins as IMAP.
-  for (const user of [ALICE, 'ALICE.SMITH@EXAMPLE.TEST', BOB, IDN, IDN_PUNY]) {
+  // Dotted and mixed case as typed, the IDN in both spellings, a unicode name (EAI): the same logins as IMAP.
+  for (const user of [ALICE, 'ALICE.SMITH@EXAMPLE.TEST', BOB, IDN, IDN_PUNY, EAI]) {
     const r = await sieveConnect(user, ['--list']);
     t.is(r.code, 0, `${user}: ${show(r)}`);
   }
