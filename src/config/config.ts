@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse.js';
+import { MAILBOX_KEYS, mailboxConfig, type MailboxConfig } from './mailbox.js';
 import { UsageError } from '../core/errors.js';
 import { MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './check.js';
 import type { ServiceName } from '../model/service-table.js';
@@ -25,11 +26,12 @@ export const PORT_KEYS = {
   pop3: 'MAIL_PORT_POP3',
   pop3s: 'MAIL_PORT_POP3S',
   http: 'MAIL_PORT_HTTP',
+  managesieve: 'MAIL_PORT_MANAGESIEVE',
 } as const;
 export type PortName = keyof typeof PORT_KEYS;
 
 export const DEFAULT_PORTS: Record<PortName, number> = {
-  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80,
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190,
 };
 
 /** Blocklists `mailctl doctor` asks about MAIL_IPV4: widely used by receivers, free to query. */
@@ -45,7 +47,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
-  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS',
+  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS', ...MAILBOX_KEYS,
 ] as const;
 export type Key = (typeof CONFIG_KEYS)[number];
 
@@ -88,6 +90,8 @@ export interface Config {
   readonly postmaster?: string;
   /** The daily sending limit and the failed-login bans (abuse/config.ts). */
   readonly abuse: AbuseConfig;
+  /** Quotas and the spam thresholds (config/mailbox.ts). */
+  readonly mailbox: MailboxConfig;
   /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
   readonly limits: Readonly<Record<ServiceName, Limits>>;
   readonly debug: boolean;
@@ -213,6 +217,7 @@ export function buildConfig(
 
   const abuse = abuseConfig(raw, problems);
   const limits = parseLimits(raw, problems);
+  const mailbox = mailboxConfig(raw, problems);
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
@@ -245,6 +250,7 @@ export function buildConfig(
     dnsblZones: Object.freeze(dnsblZones),
     postmaster,
     abuse,
+    mailbox,
     limits,
     debug: raw.MAILCTL_DEBUG === '1',
   });

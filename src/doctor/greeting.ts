@@ -26,6 +26,7 @@ export const GREETINGS: Record<number, Greeting> = {
   993: { tls: true, expect: /^\* OK/ },
   110: { tls: false, expect: /^\+OK/ },
   995: { tls: true, expect: /^\+OK/ },
+  4190: { tls: false, expect: /^"IMPLEMENTATION" / },
   80: { tls: false, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
 };
 

@@ -70,3 +70,11 @@ export const SIDECAR_ACME_CA = '/etc/mailctl/acme-ca.pem';
  */
 export const PROXY_SOCKET_DIR = '/run/mailctl-proxy';
 export const PROXY_SOCKET = `${PROXY_SOCKET_DIR}/docker.sock`;
+
+/** dovecot's side of Sieve and quotas (images/dovecot). */
+export const SPAM_TO_JUNK_SIEVE = '/etc/dovecot/sieve/spam-to-junk.sieve';
+export const QUOTA_WARNING = '/usr/local/bin/mailctl-quota-warning';
+export const SENDMAIL = '/usr/local/bin/mailctl-sendmail';
+/** The Sieve sender account's password hash and password, made by the container at its first start (users volume). */
+export const RELAY_PASSWD = `${USERS_DIR}/sieve-sender.passwd`;
+export const RELAY_SECRET = `${USERS_DIR}/sieve-sender.secret`;

@@ -9,6 +9,7 @@ import {
 } from '../model/layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
+import { MSMTPRC, renderMsmtprc } from '../render/sieve-sender.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from '../model/listen.js';
 import { PRIVILEGES } from '../model/limits.js';
@@ -45,7 +46,7 @@ export function isEnabled(config: Config, service: StackService): boolean {
 /** Which service answers which port (by the protocol's usual number). */
 const PORTS: Partial<Record<StackService, [PortName, number][]>> = {
   chasquid: [['smtp', 25], ['submission', 587], ['submissions', 465]],
-  dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995]],
+  dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995], ['managesieve', 4190]],
   certbot: [['http', 80]],
 };
 
@@ -88,7 +89,10 @@ export function dovecotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { volume: volume(config, 'dovecot-sockets'), target: SOCKETS_DIR },
     ],
     ports: servicePorts(config, 'dovecot'),
-    files: [{ path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 }],
+    files: [
+      { path: DOVECOT_CONF, content: renderDovecotConf(config), mode: 0o644 },
+      { path: MSMTPRC, content: renderMsmtprc(config), mode: 0o644 },
+    ],
   };
 }
 
@@ -121,7 +125,7 @@ export function chasquidSpec(config: Config, inputs: SpecInputs): ServiceSpec {
 /** Where chasquid's hook finds the scanners: their unix sockets on the shared volume. */
 export function filtersOf(config: Config): Filters {
   return {
-    spamd: config.filters.spamassassin ? { socket: SPAMD_SOCKET } : undefined,
+    spamd: config.filters.spamassassin ? { socket: SPAMD_SOCKET, tag: config.mailbox.spamTagScore, reject: config.mailbox.spamRejectScore } : undefined,
     clamd: config.filters.clamav ? { socket: CLAMD_SOCKET } : undefined,
   };
 }
@@ -211,7 +215,8 @@ const GUARD_STATE_DIR = '/var/lib/mailctl-guard';
  */
 export function guardSpec(config: Config, image: string | undefined, logs: MailLogs): ServiceSpec {
   const { bans } = config.abuse;
-  const mailPorts = (['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s'] as PortName[]).map((p) => config.ports[p]);
+  // ManageSieve takes the same passwords: a guesser banned from IMAP must not go on there.
+  const mailPorts = (['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s', 'managesieve'] as PortName[]).map((p) => config.ports[p]);
   const mounted = (['chasquid', 'dovecot'] as const).map((service) => ({
     service, bind: dirname(logs[service]), target: `${GUARD_LOG_DIR}/${service}`, file: `${GUARD_LOG_DIR}/${service}/${basename(logs[service])}`,
   }));

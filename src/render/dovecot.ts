@@ -1,6 +1,7 @@
 /** dovecot.conf (dovecot 2.4 syntax) from the Config. Pure. */
 import type { Config } from '../config/config.js';
 import { dovecotListen } from '../model/listen.js';
+import { renderMailboxConf, renderSieveSenderPassdb, SIEVE_SENDER_PATTERN } from './mailbox.js';
 import {
   AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CERT_FILE, DOVECOT_CERTS_DIR, KEY_FILE, LMTP_SOCKET, MAIL_ROOT, USERS_FILE,
 } from '../model/layout.js';
@@ -23,7 +24,7 @@ export function renderDovecotConf(config: Config): string {
 dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
 
-protocols = imap pop3 lmtp
+protocols = imap pop3 lmtp sieve
 # In the host's network the container's hostname is the host's: name the server.
 hostname = ${config.hostname}
 # In the host's network namespace: clients are seen with their own addresses
@@ -61,8 +62,11 @@ mail_home = ${HOME}
 mail_driver = maildir
 mail_path = ~/Maildir
 
+${renderSieveSenderPassdb()}
 passdb passwd-file {
   passwd_file_path = ${USERS_FILE}
+  # The Sieve sender account has a passdb of its own (render/mailbox.ts).
+  passdb_username_filter = * !${SIEVE_SENDER_PATTERN}
 }
 userdb passwd-file {
   passwd_file_path = ${USERS_FILE}
@@ -106,5 +110,6 @@ service pop3-login {
     ssl = yes
   }
 }
-`;
+
+${renderMailboxConf(config)}`;
 }

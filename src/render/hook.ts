@@ -4,14 +4,16 @@
  *
  * What a scanner that cannot answer does, by design:
  * - spamd down or slow: the message is passed, marked "X-Spam-Status: unchecked".
+ * Spam between the tag and reject scores is delivered marked (dovecot files it into Junk).
  * - clamd down or slow: the message is deferred (4xx, exit 75); the sender retries.
- * Never a permanent refusal for a scanner's failure: only spam (GTUBE and the
- * like) and viruses get exit 20, chasquid's permanent 5xx.
+ * Never a permanent refusal for a scanner's failure: only spam over the reject
+ * score (GTUBE and the like) and viruses get exit 20, chasquid's permanent 5xx.
  */
 
 export interface Filters {
   /** spamd's unix socket, when SpamAssassin is on. */
-  spamd?: { socket: string };
+  /** spamd's unix socket and the two thresholds, when SpamAssassin is on. */
+  spamd?: { socket: string; tag: number; reject: number };
   /** clamd's unix socket, when ClamAV is on. */
   clamd?: { socket: string };
 }
@@ -43,14 +45,26 @@ export function renderPostDataHook(filters: Filters): string | undefined {
     );
   }
   if (filters.spamd) {
+    const { tag, reject } = filters.spamd;
     lines.push(
-      '# -x: no silent fallback, so "unreachable" and "ham" are told apart.',
-      `score=$(spamc -x -c -t 60 -U ${filters.spamd.socket} < "$msg")`,
-      'case $? in',
-      '  0) echo "X-Spam-Score: $score" ;;',
-      '  1) echo "spam detected"; exit 20 ;;',
-      '  *) echo "X-Spam-Status: unchecked (spamd unavailable)" ;;',
-      'esac',
+      `# Scored by spamd; our thresholds, not spamd's: at least ${reject} (SPAM_REJECT_SCORE) is refused,`,
+      `# at least ${tag} (SPAM_TAG_SCORE) is delivered marked X-Spam-Flag: YES, which dovecot files into Junk.`,
+      '# -x: no silent fallback, so "unreachable" and "ham" are told apart (exit 0 ham, 1 spam by spamd\'s own score).',
+      `result=$(spamc -x -c -t 60 -U ${filters.spamd.socket} < "$msg")`,
+      'status=$?',
+      'score=${result%%/*}',
+      'if [[ $status -gt 1 || ! $score =~ ^-?[0-9]+(\\.[0-9]+)?$ ]]; then',
+      '  echo "X-Spam-Status: unchecked (spamd unavailable)"',
+      `elif awk -v s="$score" 'BEGIN { exit !(s >= ${reject}) }'; then`,
+      `  echo "spam detected (score $score, refused from ${reject})"; exit 20`,
+      `elif awk -v s="$score" 'BEGIN { exit !(s >= ${tag}) }'; then`,
+      '  echo "X-Spam-Score: $result"',
+      '  echo "X-Spam-Flag: YES"',
+      `  echo "X-Spam-Status: Yes, score=$score tag=${tag} reject=${reject}"`,
+      'else',
+      '  echo "X-Spam-Score: $result"',
+      `  echo "X-Spam-Status: No, score=$score tag=${tag} reject=${reject}"`,
+      'fi',
       '',
     );
   }

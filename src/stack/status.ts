@@ -1,6 +1,7 @@
 /** `mailctl status`: what runs, how healthy, which certificate, how many users and domains. */
 import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
+import { accountsUsage, type QuotaUsage } from '../accounts/quota.js';
 import { volumeCertificatePem, summarizeCertificate, type CertSummary } from '../certs/install.js';
 import { serviceEntry } from '../model/service-table.js';
 import type { Config } from '../config/config.js';
@@ -41,6 +42,8 @@ export interface StackStatus {
   acme?: { lastSuccess?: string; lastError?: string };
   users?: number;
   domains?: string[];
+  /** MAIL_QUOTA, and each account's usage (dovecot's count, as list-users shows it). */
+  quota?: { default?: number; usage: QuotaUsage[] };
 }
 
 /** How each daemon tells its version (first line of output). */
@@ -95,6 +98,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
     acme: isUp('certbot') ? await sidecarState(docker, config) : undefined,
     users: isUp('dovecot') ? (await listUsers(docker, config)).length : undefined,
     domains: isUp('chasquid') ? await listDomains(docker, config) : undefined,
+    quota: isUp('dovecot') ? { default: config.mailbox.quotaBytes || undefined, usage: await accountsUsage(docker, config) } : undefined,
   };
 }
 

@@ -45,7 +45,7 @@ export function siteWithEnv(values: Record<string, string>): string {
 
 /** Ports base+25, base+587, ... so stacks of different tests never collide. */
 export function portsFrom(base: number): Record<string, string> {
-  const ports = { SMTP: 25, SUBMISSION: 587, SUBMISSIONS: 465, IMAP: 143, IMAPS: 993, POP3: 110, POP3S: 995, HTTP: 80 };
+  const ports = { SMTP: 25, SUBMISSION: 587, SUBMISSIONS: 465, IMAP: 143, IMAPS: 993, POP3: 110, POP3S: 995, HTTP: 80, MANAGESIEVE: 4190 };
   return Object.fromEntries(Object.entries(ports).map(([k, p]) => [`MAIL_PORT_${k}`, String(base + p)]));
 }
 

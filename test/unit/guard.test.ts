@@ -168,7 +168,7 @@ test('the guard\'s spec: host network, NET_ADMIN only, the two mail logs read-on
     { bind: '/d/containers/d1', target: '/var/log/mailctl/dovecot', readOnly: true },
   ]);
   t.is(spec.env.GUARD_LOGS, 'chasquid=/var/log/mailctl/chasquid/c1-json.log dovecot=/var/log/mailctl/dovecot/d1-json.log');
-  t.is(spec.env.GUARD_PORTS, '25 587 465 143 1993 110 995');
+  t.is(spec.env.GUARD_PORTS, '25 587 465 143 1993 110 995 4190');
   t.is(spec.env.GUARD_FAILURES, '3');
   t.is(spec.env.GUARD_TRUSTED, '192.0.2.0/24');
   t.deepEqual(spec.logs, { maxSize: '10m', maxFiles: 3 });

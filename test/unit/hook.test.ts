@@ -1,4 +1,8 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderPostDataHook } from '../../src/render/hook.js';
 import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
@@ -11,12 +15,40 @@ test('no filter, no hook: nothing runs per message', (t) => {
   t.false(chasquid.files.some((f) => f.path === '/etc/chasquid/hooks/post-data'));
 });
 
-test('spam is refused (exit 20); spamd unreachable passes the message marked unchecked', (t) => {
-  const hook = renderPostDataHook({ spamd: { socket: '/run/mailctl-filters/spamd.sock' } })!;
+test('spam: refused from the reject score, marked X-Spam-Flag between tag and reject; spamd unreachable passes unchecked', (t) => {
+  const hook = renderPostDataHook({ spamd: { socket: '/run/mailctl-filters/spamd.sock', tag: 5, reject: 10 } })!;
   t.regex(hook, /spamc -x -c -t 60 -U \/run\/mailctl-filters\/spamd\.sock/);
-  t.regex(hook, /1\) echo "spam detected"; exit 20 ;;/);
-  t.regex(hook, /\*\) echo "X-Spam-Status: unchecked \(spamd unavailable\)" ;;/);
+  t.regex(hook, /exit !\(s >= 10\)/);
+  t.regex(hook, /exit !\(s >= 5\)/);
+  t.regex(hook, /echo "spam detected \(score \$score, refused from 10\)"; exit 20/);
+  t.regex(hook, /echo "X-Spam-Flag: YES"/);
+  t.regex(hook, /echo "X-Spam-Status: unchecked \(spamd unavailable\)"/);
   t.notRegex(hook, /clamd/);
+});
+
+/** Runs the rendered hook with bash and a spamc that answers RESULT with STATUS: chasquid's view (exit code, stdout). */
+function runHook(hook: string, result: string, status: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'hook-'));
+  writeFileSync(join(dir, 'spamc'), `#!/bin/sh\ncat >/dev/null\necho '${result}'\nexit ${status}\n`, { mode: 0o755 });
+  const r = spawnSync('bash', ['-c', hook], { input: 'Subject: x\n\nbody\n', env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim() };
+}
+
+test('the hook compares scores as numbers against the two thresholds (real bash and awk)', (t) => {
+  const hook = renderPostDataHook({ spamd: { socket: '/s', tag: 5, reject: 10.5 } })!;
+  const verdict = (result: string, status = 0) => {
+    const r = runHook(hook, result, status);
+    return r.code === 20 ? 'refused' : /X-Spam-Flag: YES/.test(r.out) ? 'junk' : /unchecked/.test(r.out) ? 'unchecked' : /X-Spam-Status: No/.test(r.out) ? 'ham' : `? ${r.code} ${r.out}`;
+  };
+  t.is(verdict('-2.3/5.0'), 'ham');
+  t.is(verdict('4.9/5.0'), 'ham');
+  t.is(verdict('5.0/5.0', 1), 'junk');
+  t.is(verdict('10.4/5.0', 1), 'junk');
+  t.is(verdict('10.5/5.0', 1), 'refused');
+  t.is(verdict('1000.0/5.0', 1), 'refused');
+  t.is(verdict('0/0', 74), 'unchecked');
+  t.is(verdict('junk; rm -rf /', 0), 'unchecked', 'what is not a number is never handed to awk');
+  t.regex(runHook(hook, '7.2/5.0', 1).out, /^X-Spam-Score: 7\.2\/5\.0\nX-Spam-Flag: YES\nX-Spam-Status: Yes, score=7\.2 tag=5 reject=10\.5$/);
 });
 
 test('a virus is refused (exit 20); clamd unreachable defers (exit 75), never a permanent refusal', (t) => {

@@ -99,7 +99,7 @@ test('compose: same images, ports, volumes, healthchecks and config hash as the 
   t.is(doc.networks.default.name, 'p-net');
   // The domain's directory lives on the state volume: written there by mailctl, not bind-mounted.
   t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]), [['chasquid', ['/var/lib/chasquid/submission', '/var/lib/chasquid/domains/example.com']]]);
-  t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'chasquid/etc/chasquid/chasquid.conf', 'chasquid/etc/chasquid/submission/chasquid.conf']);
+  t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'dovecot/etc/mailctl/msmtprc', 'chasquid/etc/chasquid/chasquid.conf', 'chasquid/etc/chasquid/submission/chasquid.conf']);
 });
 
 test('compose: acme adds the proxy (with the socket) and certbot (with its aliases); filters add the hook file', (t) => {

@@ -87,6 +87,6 @@ test('specs: project-prefixed names, shared sockets volume, MAIL_HOSTNAME never 
   t.deepEqual(chasquid.mounts.find((m) => m.target === '/var/lib/chasquid'), { volume: 'p-chasquid-state', target: '/var/lib/chasquid' });
   t.true(chasquid.mounts.find((m) => m.target === '/etc/chasquid/certs')?.readOnly);
   t.deepEqual(chasquid.ports.map((p) => p.container), [25, 587, 465]);
-  t.deepEqual(dovecot.ports.map((p) => p.container), [143, 993, 110, 995]);
+  t.deepEqual(dovecot.ports.map((p) => p.container), [143, 993, 110, 995, 4190]);
   t.deepEqual([...dovecot.networkAliases, ...chasquid.networkAliases], []);
 });

@@ -17,11 +17,11 @@ test('dovecot: listeners for chasquid on the shared socket directory, owned by c
 test('dovecot: 2.4 syntax, passwd-file virtual users, maildir under /var/mail', (t) => {
   const conf = renderDovecotConf(config);
   t.regex(conf, /^dovecot_config_version = 2\.4\.0$/m);
-  t.regex(conf, /^passdb passwd-file \{\n {2}passwd_file_path = \/etc\/mailctl\/users\/passwd\n\}/m);
+  t.regex(conf, /^passdb passwd-file \{\n {2}passwd_file_path = \/etc\/mailctl\/users\/passwd\n.*\n {2}passdb_username_filter = \* !mailctl\+sieve@\*\n\}/m);
   t.regex(conf, /^userdb passwd-file \{\n {2}passwd_file_path = \/etc\/mailctl\/users\/passwd/m);
   t.regex(conf, /^mail_driver = maildir$/m);
   t.regex(conf, /^mail_home = \/var\/mail\/%\{user \| domain\}\/%\{user \| username\}$/m);
-  t.regex(conf, /^protocols = imap pop3 lmtp$/m);
+  t.regex(conf, /^protocols = imap pop3 lmtp sieve$/m);
   t.regex(conf, /^lmtp_user_concurrency_limit = 64$/m, 'a burst to one mailbox is not deferred');
 });
 

@@ -95,3 +95,23 @@ test('no map (a stack not set up yet): deferred, never passed unchecked', (t) =>
   const r = hook(mkdtempSync(join(tmpdir(), 'mailctl-hook-')), { AUTH_AS: 'alice@x.test', MAIL_FROM: 'alice@x.test' }, 'From: alice@x.test\r\n\r\n');
   t.is(r.code, 75);
 });
+
+test("dovecot's Sieve sender: <> (vacation) or an account's own address (redirect), headers unchecked; nothing else, and no person gets this", (t) => {
+  const sieve = 'mailctl+sieve@mail.x.test';
+  const vacation = 'From: Alice <alice@x.test>\r\nAuto-Submitted: auto-replied';
+  t.is(as(sieve, '<>', vacation).code, 0);
+  t.is(as(sieve, '', 'From: someone@outside.test').code, 0, 'a redirect keeps the original From');
+  t.is(as(sieve, 'alice@x.test', 'From: someone@outside.test').code, 0);
+  t.is(as(sieve, 'Bob+x@X.test', 'From: someone@outside.test').code, 0);
+  for (const from of ['ceo@outside.test', 'team@x.test', 'nobody@x.test']) {
+    const r = as(sieve, from, vacation);
+    t.is(r.code, 20, from);
+    t.regex(r.reply, /not an account of this server/);
+  }
+  // Names that only look alike are checked as people. (Any domain after mailctl+sieve@ is the Sieve
+  // sender's shape: no account name may hold a "+", and dovecot authenticates that shape only
+  // against the Sieve sender's own passdb, which holds the one name.)
+  for (const user of ['xmailctl+sieve@x.test', 'mailctl+sieve@a@x.test', 'mailctl+sievex@x.test', 'mailctl@x.test']) {
+    t.is(as(user, '<>', 'From: ceo@outside.test').code, 20, user);
+  }
+});

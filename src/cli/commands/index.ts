@@ -11,8 +11,9 @@ import { register as backupRestore } from './backup-restore.js';
 import { register as doctor } from './doctor.js';
 import { register as upgradeCompose } from './upgrade-compose.js';
 import { register as bans } from './bans.js';
+import { register as quota } from './quota.js';
 
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of [init, up, stack, users, bans, dns, renew, doctor, backupRestore, upgradeCompose, build]) register(program, context);
+  for (const register of [init, up, stack, users, quota, bans, dns, renew, doctor, backupRestore, upgradeCompose, build]) register(program, context);
 }

@@ -6,6 +6,8 @@ import { containerName } from '../../model/layout.js';
 import { down } from '../../stack/down.js';
 import { followLogs } from '../../stack/logs.js';
 import { stackStatus, type StackStatus } from '../../stack/status.js';
+import { humanSize } from '../../config/mailbox.js';
+import { usageText } from './quota.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
 
@@ -85,5 +87,9 @@ function renderStatus(s: StackStatus): string {
   lines.push(`  filters     spamassassin ${s.filters.spamassassin ? 'on' : 'off'}, clamav ${s.filters.clamav ? 'on' : 'off'}`);
   if (s.users !== undefined) lines.push(`  users       ${s.users}`);
   if (s.domains !== undefined) lines.push(`  domains     ${s.domains.length} (${s.domains.join(', ')})`);
+  if (s.quota) {
+    lines.push(`  quota       ${s.quota.default ? `${humanSize(s.quota.default)} a mailbox (MAIL_QUOTA)` : 'none (MAIL_QUOTA=0)'}`);
+    for (const u of s.quota.usage) lines.push(`    ${u.address}  ${usageText(u)}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -46,6 +46,7 @@ function render(result: UpResult, config: Config): string {
   lines.push(`  listening on ${config.binds.join(', ')}`);
   lines.push(`  SMTP         ${p.smtp}   submission ${p.submission} (STARTTLS), ${p.submissions} (TLS)`);
   lines.push(`  IMAP         ${p.imap} (STARTTLS), ${p.imaps} (TLS)   POP3 ${p.pop3} (STARTTLS), ${p.pop3s} (TLS)`);
+  lines.push(`  ManageSieve  ${p.managesieve} (STARTTLS)`);
   lines.push(`  certificate  ${result.certificateSource}${result.caCertPath ? `: clients trust ${result.caCertPath}` : ''}`);
   if (changed.length) {
     lines.push('next steps:');

@@ -5,6 +5,8 @@ import type { SenderAddress } from '../../accounts/senders.js';
 import { describeDomains } from '../../accounts/domains.js';
 import { byDomainThenAddress } from '../../accounts/passwd.js';
 import { changePassword, listUsers } from '../../accounts/users.js';
+import { quotaUsages } from '../../accounts/quota.js';
+import { usageText } from './quota.js';
 import type { Config } from '../../config/config.js';
 import type { Engine } from '../../docker/engine.js';
 import type { Progress } from '../../core/progress.js';
@@ -93,10 +95,11 @@ export function register(program: Command, context: CliContext): void {
       const users = (await listUsers(docker, config)).sort(byDomainThenAddress);
       if (!users.length) context.stderr.write('no users yet: add one with `mailctl add-user ADDRESS`\n');
       const senders = users.length ? await sendersByUser(docker, config) : new Map();
-      const json = users.map((u) => ({ ...u, senders: senders.get(u.address) ?? [] }));
+      const quotas = users.length ? await quotaUsages(docker, config) : new Map();
+      const json = users.map((u) => ({ ...u, senders: senders.get(u.address) ?? [], quota: quotas.get(u.address) }));
       const line = (u: (typeof json)[number]) => {
         const also = u.senders.filter((s: SenderAddress) => s.via !== 'own').map((s: SenderAddress) => s.address);
-        return `${u.address}${u.unicode ? ` (${u.unicode})` : ''}${also.length ? `   sends also as: ${also.join(', ')}` : ''}`;
+        return `${u.address}${u.unicode ? ` (${u.unicode})` : ''}${u.quota ? `   ${usageText(u.quota)}` : ''}${also.length ? `   sends also as: ${also.join(', ')}` : ''}`;
       };
       return { json, text: json.map(line).join('\n') };
     }));
