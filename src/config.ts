@@ -12,6 +12,7 @@ import { UsageError } from './errors.js';
 import { envFileProblem, envLineProblems, MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './config-check.js';
 import type { ImageName } from './images.js';
 import { parseLimits, type Limits } from './spec/limits.js';
+import { parseMtaStsMode, type MtaStsMode } from './web/mta-sts.js';
 import { IMAGES_DIR } from './paths.js';
 import { mailDomain, parseTarget } from './accounts/address.js';
 import { isIPv4, isIPv6, isValidProjectName, normalizeDomain } from './validate.js';
@@ -28,11 +29,12 @@ export const PORT_KEYS = {
   pop3: 'MAIL_PORT_POP3',
   pop3s: 'MAIL_PORT_POP3S',
   http: 'MAIL_PORT_HTTP',
+  https: 'MAIL_PORT_HTTPS',
 } as const;
 export type PortName = keyof typeof PORT_KEYS;
 
 export const DEFAULT_PORTS: Record<PortName, number> = {
-  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80,
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, https: 443,
 };
 
 /** Blocklists `mailctl doctor` asks about MAIL_IPV4: widely used by receivers, free to query. */
@@ -48,7 +50,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
-  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS',
+  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS', 'MTA_STS_MODE',
 ] as const;
 type Key = (typeof CONFIG_KEYS)[number];
 
@@ -93,6 +95,8 @@ export interface Config {
   readonly abuse: AbuseConfig;
   /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
   readonly limits: Readonly<Record<ImageName, Limits>>;
+  /** The MTA-STS policy's mode (MTA_STS_MODE): testing, enforce or none. */
+  readonly mtaStsMode: MtaStsMode;
   readonly debug: boolean;
 }
 
@@ -281,6 +285,7 @@ export function buildConfig(
 
   const abuse = abuseConfig(raw, problems);
   const limits = parseLimits(raw, problems);
+  const mtaStsMode = parseMtaStsMode(raw.MTA_STS_MODE, problems);
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
@@ -314,6 +319,7 @@ export function buildConfig(
     postmaster,
     abuse,
     limits,
+    mtaStsMode,
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

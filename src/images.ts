@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import { IMAGES_DIR } from './paths.js';
 import { UsageError } from './errors.js';
 
-export const SERVICES = ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard'] as const;
+export const SERVICES = ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard', 'web'] as const;
 export type ImageName = (typeof SERVICES)[number];
 
 export interface ContextFile {

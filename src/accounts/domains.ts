@@ -15,6 +15,7 @@ import { waitHealthy } from '../stack/health.js';
 import { runningService } from '../stack/running.js';
 import { dkimKeyFile, dkimTxtValue, selectorOf } from '../dns/dkim.js';
 import { allRecords, type DnsRecord } from '../dns/records.js';
+import { refreshForDomains } from '../web/refresh.js';
 
 export interface DomainInfo {
   domain: string;
@@ -79,6 +80,7 @@ export async function createDomain(docker: Engine, config: Config, domain: strin
   const made = await execIn(chasquid, ['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
   await ensureDkimKey(docker, config, domain);
+  await refreshForDomains(docker, config, await listDomains(docker, config), progress);
   await restartChasquid(docker, config, `new domain ${domain}`, progress);
   return true;
 }
@@ -106,5 +108,6 @@ export async function removeDomain(docker: Engine, config: Config, domain: strin
   const chasquid = await runningService(docker, config, 'chasquid');
   const removed = await execIn(chasquid, ['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (removed.exitCode !== 0) throw new OperationalError(`removing domain ${domain} failed: ${removed.stderr.trim()}`);
+  await refreshForDomains(docker, config, await listDomains(docker, config), progress);
   await restartChasquid(docker, config, `domain ${domain} removed`, progress);
 }

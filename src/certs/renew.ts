@@ -16,6 +16,15 @@ import { servedCertificate } from './probe.js';
 import { probeAddress } from '../spec/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
+import { currentDomains } from '../stack/desired.js';
+
+/** The web service serves the same certificate: nginx re-reads it on SIGHUP (a stack without one has nothing to reload). */
+export async function reloadWeb(docker: Engine, config: Config, progress: Progress): Promise<void> {
+  const name = containerName(config.project, 'web');
+  if ((await healthOf(docker, name))?.state !== 'running') return;
+  progress.step(`reloading ${name} (SIGHUP)`);
+  await reloadContainer(docker, name);
+}
 
 export interface RenewResult {
   mode: string;
@@ -38,13 +47,14 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
   if (config.certMode === 'acme') {
     await runCertbot(docker, config, options.force ?? false, progress);
   } else {
-    const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned');
+    const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned', await currentDomains(docker, config));
     const dovecotImage = (await docker.getContainer(names[1]).inspect()).Config.Image;
     const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
     if (changed || options.force) {
       // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
       progress.step(`reloading ${names[1]} (SIGHUP)`);
       await reloadContainer(docker, names[1]);
+      await reloadWeb(docker, config, progress);
       progress.step(`restarting ${names[0]}`);
       await restartContainer(docker, names[0]);
       await waitHealthy(docker, names, progress);

@@ -18,6 +18,8 @@ export interface CertPair {
 export interface LocalCa {
   dir: string;
   caCertPath: string;
+  /** The CA was made again to cover new names: clients must trust the new ca.crt. */
+  remade: boolean;
   server: CertPair;
 }
 
@@ -101,12 +103,12 @@ export function issueCertificate(req: Issue): string {
   return forge.pki.certificateToPem(cert);
 }
 
-/** True when `certPem` names `hostname`, was signed by `caPem`, and is not due for renewal. */
-export function isUsable(certPem: string, caPem: string, hostname: string): boolean {
+/** True when `certPem` names `hostname` (and every one of `names`), was signed by `caPem`, and is not due for renewal. */
+export function isUsable(certPem: string, caPem: string, hostname: string, names: readonly string[] = []): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const ca = new X509Certificate(caPem);
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && cert.checkHost(hostname) !== undefined &&
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && [hostname, ...names].every((n) => cert.checkHost(n) !== undefined) &&
       Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_DAYS * DAY;
   } catch {
     return false;
@@ -117,31 +119,57 @@ export function isUsable(certPem: string, caPem: string, hostname: string): bool
  * The names the local CA may certify: the server's name and the mail domain,
  * each with its subdomains (mail.example.com is under example.com).
  */
-export function caScope(hostname: string, domain: string): string[] {
-  return [...new Set([domain, hostname])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
+export function caScope(hostname: string, domain: string, more: readonly string[] = []): string[] {
+  return [...new Set([domain, hostname, ...more])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
 }
 
-/** Make (or reuse) the local CA and a server certificate for `hostname` in `dir`. */
-export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname): LocalCa {
+/**
+ * Make (or reuse) the local CA and a server certificate for `hostname` (and
+ * `names`: each domain's autoconfig, autodiscover, mta-sts) in `dir`. A CA
+ * whose scope does not cover a name (a domain added since) is made again:
+ * `remade` says so, since clients must then trust the new ca.crt.
+ */
+export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname, names: readonly string[] = []): LocalCa {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caCertPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
   const certPath = join(dir, 'server.crt');
   const keyPath = join(dir, 'server.key');
-  if (!existsSync(caCertPath) || !existsSync(caKeyPath)) {
+  const scopePath = join(dir, 'ca.scope');
+  const domains = names.filter((n) => n.startsWith('autoconfig.')).map((n) => n.slice('autoconfig.'.length));
+  const exists = existsSync(caCertPath) && existsSync(caKeyPath);
+  const remade = exists && !caCovers(readFileSync(caCertPath, 'utf8'), existsSync(scopePath) ? readFileSync(scopePath, 'utf8') : undefined, hostname, domain, [hostname, ...names]);
+  if (!exists || remade) {
     const keyPem = newKeyPem();
-    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: CA_DAYS, ca: true, permittedNames: caScope(hostname, domain) });
+    const scope = caScope(hostname, domain, domains);
+    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: CA_DAYS, ca: true, permittedNames: scope });
     writeAtomic(caKeyPath, keyPem, 0o600);
     writeAtomic(caCertPath, certPem, 0o644);
+    writeAtomic(scopePath, `${scope.join('\n')}\n`, 0o644);
   }
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
-  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
+  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname, names)) {
     const keyPem = newKeyPem();
     // Never beyond the CA's own end.
     const caLeft = Math.floor((Date.parse(new X509Certificate(ca.certPem).validTo) - Date.now()) / DAY);
-    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: Math.max(1, Math.min(SERVER_DAYS, caLeft)), ca: false, issuer: ca, dnsNames: [hostname] });
+    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: Math.max(1, Math.min(SERVER_DAYS, caLeft)), ca: false, issuer: ca, dnsNames: [...new Set([hostname, ...names])] });
     writeAtomic(keyPath, keyPem, 0o600);
     writeAtomic(certPath, certPem, 0o644);
   }
-  return { dir, caCertPath, server: { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') } };
+  return { dir, caCertPath, remade, server: { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') } };
+}
+
+/**
+ * May this CA certify every name? Its scope is in ca.scope; a CA made before
+ * that file existed was scoped to the domain and hostname, or (older still)
+ * had no name constraints at all.
+ */
+export function caCovers(caPem: string, scopeFile: string | undefined, hostname: string, domain: string, names: readonly string[]): boolean {
+  let scope = scopeFile?.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (!scope) {
+    const constrained = (forge.pki.certificateFromPem(caPem) as unknown as { getExtension(id: { id: string }): unknown }).getExtension({ id: '2.5.29.30' });
+    if (!constrained) return true;
+    scope = caScope(hostname, domain);
+  }
+  return names.every((n) => scope!.some((s) => n === s || n.endsWith(`.${s}`)));
 }

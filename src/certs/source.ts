@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { OperationalError } from '../errors.js';
 import { CERT_FILE, KEY_FILE } from '../layout.js';
+import { certificateNames } from '../spec/web.js';
 import { ensureLocalCa, type CertPair } from './selfsigned.js';
 
 export interface StartingCertificate {
@@ -14,6 +15,8 @@ export interface StartingCertificate {
   /** For the summary: where clients find the CA to trust, if ours. */
   caCertPath?: string;
   source: string;
+  /** The local CA was made again (to cover a new domain): clients must trust the new one. */
+  caRemade?: boolean;
 }
 
 export function localCaDir(config: Config): string {
@@ -24,11 +27,16 @@ export function manualCertDir(config: Config): string {
   return join(config.siteDir, 'certs', config.hostname);
 }
 
-export function startingCertificate(config: Config, forceNew = false): StartingCertificate {
+/**
+ * `domains`: the served domains, when known (else the main one): the local
+ * CA's certificate names each one's autoconfig, autodiscover and mta-sts.
+ */
+export function startingCertificate(config: Config, forceNew = false, domains?: readonly string[]): StartingCertificate {
+  const names = certificateNames(config, domains).filter((n) => n !== config.hostname);
   switch (config.certMode) {
     case 'selfsigned': {
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain);
-      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false };
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain, names);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false, caRemade: ca.remade };
     }
     case 'manual': {
       const dir = manualCertDir(config);
@@ -44,8 +52,8 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
     case 'acme': {
       // chasquid refuses to start without a certificate: until certbot has the
       // real one, the services start on one from the local CA.
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain);
-      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true };
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain, names);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true, caRemade: ca.remade };
     }
   }
 }

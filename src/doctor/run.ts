@@ -19,6 +19,7 @@ import { errorMessage } from '../errors.js';
 import { execIn } from '../docker/exec.js';
 import { HEALTH_PROBE, stackSpecs, neededImages } from '../spec/services.js';
 import { greet, GREETINGS } from './greeting.js';
+import { webChecks } from './web.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 
 export interface DoctorOptions {
@@ -40,6 +41,7 @@ export async function doctor(config: Config, options: DoctorOptions = {}): Promi
     checks.push(...(await serviceChecks(docker, config)));
     checks.push(await certificateCheck(docker, config));
     checks.push(...(await servedCertificateChecks(docker, config)));
+    checks.push(...(await webChecks(docker, config)));
   }
   const resolver = new Resolver({ timeout: 3000, tries: 2 });
   if (options.resolver) resolver.setServers([parseResolver(options.resolver)]);

@@ -2,7 +2,7 @@
  * What the certbot sidecar may ask of the Docker engine, through our proxy.
  * Only: ping, list and inspect containers of its own stack, restart its
  * chasquid (which reads certificates only at start) and send SIGHUP to its
- * dovecot (which re-reads them then, dropping no connection). Everything else
+ * dovecot and its web service (which re-read them then, dropping no connection). Everything else
  * is refused. Pure.
  */
 
@@ -56,8 +56,8 @@ export function ownsContainer(labels: Record<string, string> | undefined, projec
 
 /** chasquid reads its certificate only at start. */
 export const RESTARTABLE = ['chasquid'];
-/** dovecot re-reads its certificate on SIGHUP, keeping every connection. */
-export const RELOADABLE = ['dovecot'];
+/** dovecot and nginx (the web service) re-read their certificate on SIGHUP, keeping every connection. */
+export const RELOADABLE = ['dovecot', 'web'];
 
 const serviceOf = (labels: Record<string, string> | undefined) => labels?.['dev.mailctl.service'] ?? '';
 

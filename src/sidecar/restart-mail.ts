@@ -1,7 +1,8 @@
 /**
  * Run by certbot's deploy hook in the sidecar after the new certificate is in
  * the certificates volume, through the Docker API proxy: SIGHUP to dovecot
- * (it re-reads certificates and keeps every connection), a restart of
+ * and to the web service's nginx (both re-read certificates and keep every
+ * connection), a restart of
  * chasquid (it reads certificates only at start), then wait until chasquid is
  * healthy again. Prints one JSON line with what it did.
  */
@@ -26,9 +27,15 @@ async function main(): Promise<void> {
   await docker.getContainer(reloaded).kill({ signal: 'SIGHUP' });
   const restarted = `${project}-chasquid`;
   await docker.getContainer(restarted).restart({ t: 10 });
+  // nginx serves the same certificate on the web ports (a stack made before the web service has none).
+  const web = `${project}-web`;
+  const webReloaded = await docker.getContainer(web).kill({ signal: 'SIGHUP' }).then(() => true, (err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+    return false;
+  });
   await waitHealthy(restarted, 90_000);
   await waitHealthy(reloaded, 90_000);
-  console.log(JSON.stringify({ restarted: [restarted], reloaded: [reloaded], at: new Date().toISOString() }));
+  console.log(JSON.stringify({ restarted: [restarted], reloaded: webReloaded ? [reloaded, web] : [reloaded], at: new Date().toISOString() }));
 }
 
 main().catch((err) => {

@@ -5,16 +5,17 @@ import { PORT_KEYS } from '../config.js';
 import {
   CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
   CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
-  SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
+  SIDECAR_WEBROOT, SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
 import { HOOK_PATH, renderPostDataHook, type Filters } from '../render/hook.js';
 import { probeAddress } from './listen.js';
 import { PRIVILEGES } from './limits.js';
+import { certificateNames, webSpec } from './web.js';
 import type { HealthSpec, PortSpec, ServiceSpec } from './types.js';
 
-export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav' | 'guard';
+export type StackService = 'chasquid' | 'dovecot' | 'certbot' | 'dockerproxy' | 'spamassassin' | 'clamav' | 'guard' | 'web';
 
 export interface SpecInputs {
   /** Image references by service (from the build). */
@@ -23,12 +24,14 @@ export interface SpecInputs {
   acmeCaBundle?: string;
   /** The engine host's Docker socket, for the proxy (acme mode). */
   dockerSocket?: string;
+  /** The domains chasquid serves (the main one when unknown): the web service's sites and the certificate's names. */
+  domains?: readonly string[];
 }
 
 export const HEALTH_PROBE = ['/usr/local/bin/mailctl-healthcheck'];
 
 /** Start periods: how long a service may take before failed probes count. */
-const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300, guard: 20 };
+const START_PERIOD: Record<StackService, number> = { chasquid: 60, dovecot: 60, certbot: 60, dockerproxy: 20, spamassassin: 60, clamav: 300, guard: 20, web: 20 };
 
 export function healthOf(service: StackService): HealthSpec {
   return { test: HEALTH_PROBE, intervalSeconds: service === 'certbot' ? 15 : 10, timeoutSeconds: 5, startPeriodSeconds: START_PERIOD[service], retries: 3 };
@@ -38,7 +41,6 @@ export function healthOf(service: StackService): HealthSpec {
 const PORTS: Partial<Record<StackService, [PortName, number][]>> = {
   chasquid: [['smtp', 25], ['submission', 587], ['submissions', 465]],
   dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995]],
-  certbot: [['http', 80]],
 };
 
 export function servicePorts(config: Config, service: StackService): PortSpec[] {
@@ -144,7 +146,11 @@ export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec
   };
 }
 
-/** The certbot sidecar: http-01 on port 80, MAIL_HOSTNAME as its network alias (and nobody else's). */
+/**
+ * The certbot sidecar: http-01 through the web service, which serves the
+ * challenges certbot writes to the acme-challenge volume (webroot). It asks
+ * for every name in certificateNames: a new domain extends the certificate.
+ */
 export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   const env: Record<string, string> = {
     MAIL_HOSTNAME: config.hostname,
@@ -153,7 +159,7 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     DOCKER_HOST: `unix://${PROXY_SOCKET}`,
   };
   if (config.acme.email) env.ACME_EMAIL = config.acme.email;
-  if (config.acme.extraNames.length) env.ACME_EXTRA_NAMES = config.acme.extraNames.join(' ');
+  env.ACME_EXTRA_NAMES = certificateNames(config, inputs.domains).filter((n) => n !== config.hostname).join(' ');
   if (inputs.acmeCaBundle) env.REQUESTS_CA_BUNDLE = SIDECAR_ACME_CA;
   return {
     ...base(config, 'certbot', inputs.images.certbot),
@@ -162,10 +168,9 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { volume: volume(config, 'letsencrypt'), target: LETSENCRYPT_DIR },
       { volume: volume(config, 'certs'), target: SIDECAR_CERTS_DIR },
       { volume: volume(config, 'proxy-socket'), target: PROXY_SOCKET_DIR },
+      { volume: volume(config, 'acme-challenge'), target: SIDECAR_WEBROOT },
     ],
-    ports: servicePorts(config, 'certbot'),
     files: inputs.acmeCaBundle ? [{ path: SIDECAR_ACME_CA, content: inputs.acmeCaBundle, mode: 0o644 }] : [],
-    networkAliases: [config.hostname, ...config.acme.extraNames],
   };
 }
 
@@ -175,6 +180,7 @@ export function stackSpecs(config: Config, inputs: SpecInputs): ServiceSpec[] {
   if (config.certMode === 'acme') specs.push(dockerProxySpec(config, inputs), certbotSpec(config, inputs));
   if (config.filters.spamassassin) specs.push(spamassassinSpec(config, inputs));
   if (config.filters.clamav) specs.push(clamavSpec(config, inputs));
+  specs.push(webSpec(config, base(config, 'web', inputs.images.web), inputs.domains));
   return specs;
 }
 
@@ -185,6 +191,7 @@ export function neededImages(config: Config): StackService[] {
   if (config.filters.spamassassin) images.push('spamassassin');
   if (config.filters.clamav) images.push('clamav');
   if (config.abuse.bans.enabled) images.push('guard');
+  images.push('web');
   return images;
 }
 

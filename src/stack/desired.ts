@@ -11,21 +11,31 @@ import { specAspects } from '../spec/hash.js';
 import { guardSpec, neededImages, stackSpecs, type MailLogs } from '../spec/services.js';
 import { containerName, volumeName } from '../layout.js';
 import { orAbsent } from '../docker/engine.js';
+import { listDomains } from '../accounts/domains.js';
 
 export interface DesiredStack {
   images: Record<string, BuiltImage>;
   desired: Desired[];
+  /** The domains chasquid serves (undefined before it runs: the main one). */
+  domains?: string[];
+}
+
+/** The served domains, from chasquid's volume while it runs; undefined before. */
+export async function currentDomains(docker: Engine, config: Config): Promise<string[] | undefined> {
+  return listDomains(docker, config).catch(() => undefined);
 }
 
 export async function desiredStack(docker: Engine, config: Config, progress: Progress, options: { noCache?: boolean } = {}): Promise<DesiredStack> {
   const built = await buildImages(docker, config, { names: neededImages(config), noCache: options.noCache }, progress);
   const images = Object.fromEntries(built.map((i) => [i.name, i]));
+  const domains = await currentDomains(docker, config);
   const specs = stackSpecs(config, {
+    domains,
     images: Object.fromEntries(built.map((i) => [i.name, i.ref])),
     acmeCaBundle: acmeCaBundle(config),
     dockerSocket: config.dockerSocket,
   });
-  return { images, desired: specs.map((spec) => ({ spec, aspects: specAspects(spec, images[spec.service].id) })) };
+  return { images, domains, desired: specs.map((spec) => ({ spec, aspects: specAspects(spec, images[spec.service].id) })) };
 }
 
 /** The network and the volumes the specs use: made once, never removed by a plan. */

@@ -24,6 +24,8 @@ export interface UpResult {
 }
 
 const MAIL_SERVICES = ['chasquid', 'dovecot'];
+/** Re-read their certificate on SIGHUP, keeping their connections. */
+const RELOADED_ON_NEW_CERTIFICATE = ['dovecot', 'web'];
 
 export interface UpOptions {
   dryRun?: boolean;
@@ -36,7 +38,8 @@ export interface UpOptions {
 export async function up(docker: Engine, config: Config, options: UpOptions, progress: Progress): Promise<UpResult> {
   const started = Date.now();
   const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
-  const cert = startingCertificate(config);
+  const cert = startingCertificate(config, false, stack.domains);
+  if (cert.caRemade) progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
   const isGuard = (o: { service: string }) => o.service === 'guard';
   const observed = await observeProject(docker, config.project);
   const steps = plan(stack.desired, observed.filter((o) => !isGuard(o)));
@@ -60,8 +63,8 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   if (certChanged) {
     // What was not just (re)created: dovecot re-reads its certificate on SIGHUP,
     // keeping its connections; chasquid reads it only at start.
-    for (const step of steps.filter((s) => s.action === 'keep' && MAIL_SERVICES.includes(s.service))) {
-      if (step.service === 'dovecot') {
+    for (const step of steps.filter((s) => s.action === 'keep' && [...MAIL_SERVICES, 'web'].includes(s.service))) {
+      if (RELOADED_ON_NEW_CERTIFICATE.includes(step.service)) {
         progress.step(`reloading ${step.name} (new certificate)`);
         await reloadContainer(docker, step.name);
       } else {

@@ -1,0 +1,48 @@
+/**
+ * The web service's container (client autoconfiguration, MTA-STS, port 80 for
+ * http-01 and redirects) and the names the certificate must carry for it. Pure.
+ */
+import type { Config } from '../config.js';
+import { volumeName } from '../layout.js';
+import { WEB_ACME_DIR, WEB_CERTS_DIR, WEB_HTTP_PORT, WEB_HTTPS_PORT, WEB_SITE_DIR, webNames, webSiteFiles } from '../web/nginx.js';
+import type { ServiceSpec } from './types.js';
+
+/** The domains the stack serves: the main one first, always there. */
+export function servedDomains(config: Config, domains: readonly string[] | undefined): string[] {
+  return [...new Set([config.domain, ...[...(domains ?? [])].sort()])];
+}
+
+/** Every name the certificate carries: MAIL_HOSTNAME, ACME_EXTRA_NAMES, and each domain's autoconfig, autodiscover and mta-sts. */
+export function certificateNames(config: Config, domains: readonly string[] | undefined): string[] {
+  return [...new Set([config.hostname, ...config.acme.extraNames, ...servedDomains(config, domains).flatMap(webNames)])];
+}
+
+/**
+ * nginx as an unprivileged user (images/web): no capability, a read-only
+ * root, no Docker socket. Its files go into the web-site volume at create
+ * time (a read-only root refuses them anywhere else). On the stack's network,
+ * with the published ports: a web client's own address matters to nothing
+ * here. In acme mode it carries the certificate's names as network aliases
+ * (as certbot did when it answered http-01 itself), so an ACME server on that
+ * network (the tests' pebble) reaches it, as the internet does through DNS.
+ */
+export function webSpec(config: Config, base: Omit<ServiceSpec, 'mounts'>, domains: readonly string[] | undefined): ServiceSpec {
+  const served = servedDomains(config, domains);
+  return {
+    ...base,
+    readOnlyRoot: true,
+    ports: [
+      { container: WEB_HTTP_PORT, host: config.ports.http, binds: config.binds, key: 'MAIL_PORT_HTTP' },
+      { container: WEB_HTTPS_PORT, host: config.ports.https, binds: config.binds, key: 'MAIL_PORT_HTTPS' },
+    ],
+    mounts: [
+      { volume: volumeName(config.project, 'web-site'), target: WEB_SITE_DIR },
+      { volume: volumeName(config.project, 'certs'), target: WEB_CERTS_DIR, readOnly: true },
+      { volume: volumeName(config.project, 'acme-challenge'), target: WEB_ACME_DIR, readOnly: true },
+    ],
+    files: webSiteFiles(config, served),
+    networkAliases: config.certMode === 'acme' ? certificateNames(config, served) : [],
+    // nginx makes no DNS lookups.
+    dns: [],
+  };
+}
