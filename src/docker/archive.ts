@@ -22,10 +22,15 @@ export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {
   });
 }
 
-/** Put files into a container (created or running), relative to /. */
-export async function putFiles(container: Container, files: readonly FileSpec[]): Promise<void> {
-  if (files.length === 0) return;
-  await container.putArchive(await tarOf(files), { path: '/' });
+/**
+ * Put files into a container (created or running), relative to / or, for a
+ * read-only root (which the engine refuses an archive at /), relative to the
+ * volume they are on: `under` is its mount point.
+ */
+export async function putFiles(container: Container, files: readonly FileSpec[], under?: string): Promise<void> {
+  const inside = under ? files.filter((f) => f.path.startsWith(`${under}/`)).map((f) => ({ ...f, path: f.path.slice(under.length + 1) })) : files;
+  if (inside.length === 0) return;
+  await container.putArchive(await tarOf(inside), { path: under ?? '/' });
 }
 
 /** Read one file from a container; undefined when it does not exist. */

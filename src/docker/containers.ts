@@ -83,7 +83,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       Memory: spec.limits.memoryBytes,
       MemorySwap: spec.limits.memoryBytes,
       PidsLimit: spec.limits.pids,
-      ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' } } : {}),
+      ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/run': runTmpfs(spec) } } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,
@@ -93,10 +93,15 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
   };
 }
 
+/** The options of the tmpfs a read-only root gets on /run. */
+export const runTmpfs = (spec: ServiceSpec) => `rw,nosuid,nodev,noexec,size=1m${spec.runOwner ? `,uid=${spec.runOwner.uid},gid=${spec.runOwner.gid}` : ''}`;
+
 /** Create a container from its spec and put its files in, without starting it. */
 export async function createService(docker: Engine, options: ContainerCreateOptions, spec: ServiceSpec): Promise<Container> {
   const container = await docker.createContainer(options);
-  await putFiles(container, spec.files);
+  if (!spec.readOnlyRoot) await putFiles(container, spec.files);
+  // A read-only root takes files only on its volumes, each put relative to its mount point.
+  else for (const mount of spec.mounts.filter((m) => m.volume && !m.readOnly)) await putFiles(container, spec.files, mount.target);
   return container;
 }
 

@@ -3,7 +3,10 @@
  * http-01 and redirects) and the names the certificate must carry for it. Pure.
  */
 import type { Config } from '../config.js';
-import { volumeName } from '../layout.js';
+import { CHASQUID_GID, volumeName } from '../layout.js';
+
+/** The web image's user (images/web/Dockerfile), in group chasquid to read the certificates. */
+export const WEB_UID = 2502;
 import { WEB_ACME_DIR, WEB_CERTS_DIR, WEB_HTTP_PORT, WEB_HTTPS_PORT, WEB_SITE_DIR, webNames, webSiteFiles } from '../web/nginx.js';
 import type { ServiceSpec } from './types.js';
 
@@ -31,6 +34,8 @@ export function webSpec(config: Config, base: Omit<ServiceSpec, 'mounts'>, domai
   return {
     ...base,
     readOnlyRoot: true,
+    // nginx's pid file and temporary files, as its own user (images/web).
+    runOwner: { uid: WEB_UID, gid: CHASQUID_GID },
     ports: [
       { container: WEB_HTTP_PORT, host: config.ports.http, binds: config.binds, key: 'MAIL_PORT_HTTP' },
       { container: WEB_HTTPS_PORT, host: config.ports.https, binds: config.binds, key: 'MAIL_PORT_HTTPS' },

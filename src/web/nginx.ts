@@ -60,7 +60,7 @@ function domainServer(domain: string): string {
     location = /.well-known/mta-sts.txt { default_type text/plain; }
     location = /email.mobileconfig {
       set $mail_address "";
-      if ($arg_email ~* "^([a-z0-9._-]{1,64})(\\+[a-z0-9._-]*)?(@|%40)${d}$") { set $mail_address "$1@${domain}"; }
+      if ($arg_email ~* "^([a-z0-9._-]{1,64})((\\+|%2B)[a-z0-9._-]*)?(@|%40)${d}$") { set $mail_address "$1@${domain}"; }
       if ($mail_address = "") { return 400 "email=<an address of ${domain}> is required\\n"; }
       add_header Content-Disposition 'attachment; filename="${domain}.mobileconfig"' always;
       sub_filter '${ADDRESS_PLACEHOLDER}' $mail_address;

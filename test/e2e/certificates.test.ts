@@ -93,10 +93,10 @@ test.serial('before any certificate (ACME unreachable): the mail services come u
   t.is(up.code, 0, show(up));
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
   t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]),
-    [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running'], ['guard', 'running']]);
+    [['certbot', 'running'], ['chasquid', 'running'], ['dockerproxy', 'running'], ['dovecot', 'running'], ['guard', 'running'], ['web', 'running']]);
   t.regex(status.served.issuer, /mailctl local CA/);
   const hardened = await hardeningProblems(PROJECT);
-  t.deepEqual(hardened.services, ['certbot', 'chasquid', 'dockerproxy', 'dovecot', 'guard']);
+  t.deepEqual(hardened.services, ['certbot', 'chasquid', 'dockerproxy', 'dovecot', 'guard', 'web']);
   t.deepEqual(hardened.problems, [], 'capabilities, no-new-privileges, memory, pids and log rotation as specified');
   // pebble is not there yet: the sidecar's first run failed, and it says so.
   for (let i = 0; i < 30 && !status.acme?.lastError; i++) {

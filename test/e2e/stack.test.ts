@@ -189,7 +189,7 @@ test.serial('h. down then up: users and mail are still there', async (t) => {
 
 test.serial('status reports services, certificate, users and domains', async (t) => {
   const status = JSON.parse((await mustMailctl(['status', '--json'])).stdout);
-  t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]), [['chasquid', 'running'], ['dovecot', 'running'], ['guard', 'running']]);
+  t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]), [['chasquid', 'running'], ['dovecot', 'running'], ['guard', 'running'], ['web', 'running']]);
   t.regex(status.certificate.subject, /CN=mail\.example\.test/);
   t.true(status.certificate.daysLeft > 300);
   t.deepEqual(status.services[0].ports, ['172.29.53.1:25', '172.29.53.1:465', '172.29.53.1:587'], 'chasquid listens on MAIL_BIND itself');
