@@ -23,7 +23,8 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     logs: short(spec.logs),
     privileges: short(spec.privileges),
     limits: short(spec.limits),
-    ...(spec.readOnlyRoot ? { rootfs: spec.runOwner ? `read-only,run=${spec.runOwner.uid}:${spec.runOwner.gid}` : 'read-only' } : {}),
+    ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
+    ...(spec.runOwner ? { run: short(spec.runOwner) } : {}),
     ...(spec.init ? { init: 'yes' } : {}),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };
