@@ -80,6 +80,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       memswap_limit: spec.limits.memoryBytes,
       pids_limit: spec.limits.pids,
       ...(spec.init ? { init: true } : {}),
+      ...(spec.sysctls ? { sysctls: { ...spec.sysctls } } : {}),
       ...(spec.readOnlyRoot ? { read_only: true, tmpfs: [`/run:rw,nosuid,nodev,noexec,size=1m${spec.runOwner ? `,uid=${spec.runOwner.uid},gid=${spec.runOwner.gid}` : ''}`] } : {}),
       restart: 'unless-stopped',
       logging: { driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },

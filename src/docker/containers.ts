@@ -88,6 +88,7 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,
       Init: spec.init ?? false,
+      ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
     },
     NetworkingConfig: { EndpointsConfig: spec.hostNetwork ? { host: {} } : { [network]: { Aliases: spec.networkAliases } } },
   };

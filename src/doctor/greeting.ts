@@ -27,9 +27,7 @@ export const GREETINGS: Record<number, Greeting> = {
   110: { tls: false, expect: /^\+OK/ },
   995: { tls: true, expect: /^\+OK/ },
   80: { tls: false, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
-  // The web service (nginx as its own user, above 1024 in its container).
-  8080: { tls: false, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
-  8443: { tls: true, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
+  443: { tls: true, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
 };
 
 /** The first line the service answered, or why not. */

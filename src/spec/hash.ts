@@ -25,6 +25,7 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     limits: short(spec.limits),
     ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
     ...(spec.runOwner ? { run: short(spec.runOwner) } : {}),
+    ...(spec.sysctls ? { sysctls: short(spec.sysctls) } : {}),
     ...(spec.init ? { init: 'yes' } : {}),
     ...Object.fromEntries(Object.entries(spec.extra).map(([k, v]) => [k, short(v)])),
   };

@@ -68,6 +68,8 @@ export interface ServiceSpec {
   runOwner?: { uid: number; gid: number };
   /** Run an init as PID 1 that reaps orphans (for a node process that would not). */
   init?: boolean;
+  /** Kernel settings of the container's own network namespace. */
+  sysctls?: Record<string, string>;
   /** Memory (no swap beyond it) and process limits. */
   limits: { memoryBytes: number; pids: number };
   health: HealthSpec;

@@ -36,6 +36,10 @@ export function webSpec(config: Config, base: Omit<ServiceSpec, 'mounts'>, domai
     readOnlyRoot: true,
     // nginx's pid file and temporary files, as its own user (images/web).
     runOwner: { uid: WEB_UID, gid: CHASQUID_GID },
+    // Ports below 1024 for any user, in its own network namespace only (Docker's
+    // default since 20.10, made explicit): nginx binds 80 and 443 with no capability,
+    // so an ACME server on the stack's network reaches it on 80 as the internet does.
+    sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
     ports: [
       { container: WEB_HTTP_PORT, host: config.ports.http, binds: config.binds, key: 'MAIL_PORT_HTTP' },
       { container: WEB_HTTPS_PORT, host: config.ports.https, binds: config.binds, key: 'MAIL_PORT_HTTPS' },

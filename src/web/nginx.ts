@@ -3,7 +3,7 @@
  * configuration and the list of served domains. Pure: tested as text.
  *
  * nginx runs as an unprivileged user with a read-only root: it listens on
- * 8080 and 8443 (published on MAIL_PORT_HTTP and MAIL_PORT_HTTPS), writes only
+ * 80 and 443 (published on MAIL_PORT_HTTP and MAIL_PORT_HTTPS), writes only
  * to /run (a tmpfs), and reads its configuration and files from the web-site
  * volume (put in when the container is created) and the ACME challenges from
  * the volume certbot writes them to.
@@ -20,8 +20,8 @@ export const WEB_CONF = `${WEB_SITE_DIR}/nginx.conf`;
 /** The ACME challenges: certbot's webroot, the same volume (read-only here). */
 export const WEB_ACME_DIR = '/srv/mailctl-acme';
 export const WEB_CERTS_DIR = '/etc/mailctl/certs';
-export const WEB_HTTP_PORT = 8080;
-export const WEB_HTTPS_PORT = 8443;
+export const WEB_HTTP_PORT = 80;
+export const WEB_HTTPS_PORT = 443;
 /** Answered on the HTTP port for the healthcheck (images/web/mailctl-healthcheck). */
 export const HEALTH_PATH = '/.well-known/mailctl-health';
 

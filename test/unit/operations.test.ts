@@ -101,7 +101,7 @@ test('compose: same images, ports, volumes, healthchecks and config hash as the 
   t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]).slice(0, 1), [['chasquid', ['/var/lib/chasquid/submission', '/var/lib/chasquid/domains/example.com']]]);
   // The web service's read-only root takes its files on its volume, written there too.
   t.deepEqual(out.volumeFiles[1].files.map((f) => f.path).filter((p) => p.endsWith('.conf') || p.endsWith('.txt')), ['/srv/mailctl-web/nginx.conf', '/srv/mailctl-web/example.com/.well-known/mta-sts.txt']);
-  t.deepEqual(doc.services.web.ports, ['127.0.0.1:80:8080', '127.0.0.1:443:8443']);
+  t.deepEqual(doc.services.web.ports, ['127.0.0.1:80:80', '127.0.0.1:443:443']);
   t.is(doc.services.web.read_only, true);
   t.deepEqual(doc.services.web.tmpfs, ['/run:rw,nosuid,nodev,noexec,size=1m,uid=2502,gid=2500']);
   t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'chasquid/etc/chasquid/chasquid.conf', 'chasquid/etc/chasquid/submission/chasquid.conf']);
@@ -208,7 +208,7 @@ test('doctor knows the greeting of every port a stack can publish', (t) => {
 test('compose: the web service (on the stack network) is published on IPv4 and IPv6 for a wildcard MAIL_BIND; certbot not at all', (t) => {
   const { out } = composeFor({ CERT_MODE: 'acme', MAIL_BIND: '0.0.0.0,::' });
   const doc = parse(stringify(out.document)) as { services: Record<string, any> };
-  t.deepEqual(doc.services.web.ports, ['0.0.0.0:80:8080', '[::]:80:8080', '0.0.0.0:443:8443', '[::]:443:8443']);
+  t.deepEqual(doc.services.web.ports, ['0.0.0.0:80:80', '[::]:80:80', '0.0.0.0:443:443', '[::]:443:443']);
   t.is(doc.services.certbot.ports, undefined);
   t.is(doc.services.dovecot.network_mode, 'host');
 });

@@ -62,7 +62,7 @@ test('acme specs: the certificate\'s names are the web service\'s aliases (it an
   t.is(certbot.env.DOCKER_HOST, 'unix:///run/mailctl-proxy/docker.sock', 'the proxy has no port: a socket only the sidecar shares');
   t.is(certbot.env.ACME_EMAIL, 'admin@example.com');
   t.deepEqual(certbot.ports, [], 'port 80 is the web service\'s; certbot writes challenges to their shared volume');
-  t.deepEqual(web.ports.map((p) => [p.container, p.host]), [[8080, 80], [8443, 443]]);
+  t.deepEqual(web.ports.map((p) => [p.container, p.host]), [[80, 80], [443, 443]]);
   t.deepEqual(proxy.mounts, [{ bind: '/var/run/docker.sock', target: '/var/run/docker.sock' }, { volume: 'p-proxy-socket', target: '/run/mailctl-proxy' }]);
   for (const spec of specs.filter((s) => !['certbot', 'dockerproxy'].includes(s.service))) {
     t.false(spec.mounts.some((m) => m.volume === 'p-proxy-socket'), `${spec.service} cannot reach the proxy`);

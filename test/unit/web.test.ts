@@ -100,7 +100,7 @@ test('nginx.conf: one server per domain, the profile\'s address checked by a reg
   const conf = renderNginxConf(config, ['example.com', 'second-one.example']);
   t.regex(conf, /server_name example\.com autoconfig\.example\.com autodiscover\.example\.com mta-sts\.example\.com;\n\s+root \/srv\/mailctl-web\/example\.com;/);
   t.regex(conf, /if \(\$arg_email ~\* "\^\(\[a-z0-9\._-\]\{1,64\}\)\(\(\\\+\|%2B\)\[a-z0-9\._-\]\*\)\?\(@\|%40\)second\\-one\\\.example\$"\)/);
-  t.regex(conf, /listen 8443 ssl default_server;\n\s+server_name _;\n\s+return 421;/);
+  t.regex(conf, /listen 443 ssl default_server;\n\s+server_name _;\n\s+return 421;/);
   t.regex(conf, /ssl_certificate \/etc\/mailctl\/certs\/mail\.example\.com\/fullchain\.pem;/);
   t.regex(conf, /location \/ \{ return 301 https:\/\/\$host\$request_uri; \}/, 'port 443: no port in the redirect');
   t.regex(renderNginxConf(configFrom({ MAIL_PORT_HTTPS: '8443' }), ['example.com']), /return 301 https:\/\/\$host:8443\$request_uri;/);
