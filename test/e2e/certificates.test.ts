@@ -175,7 +175,10 @@ test.serial('a domain added later extends the certificate with its autoconfig, a
   const policy = await tester(['python3', '-c', `import ssl,socket
 ctx = ssl.create_default_context(cafile="/tmp/pebble-root.pem")
 s = ctx.wrap_socket(socket.create_connection(("${gatewayOf('172.29.54.0/24')}", 443)), server_hostname="mta-sts.second.test")
-s.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.0\\r\\nHost: mta-sts.second.test\\r\\n\\r\\n"); print(s.recv(4096).decode().split("\\r\\n\\r\\n", 1)[1], end="")`]);
+s.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.0\\r\\nHost: mta-sts.second.test\\r\\n\\r\\n")
+data = b""
+while chunk := s.recv(4096): data += chunk
+print(data.decode().split("\\r\\n\\r\\n", 1)[1], end="")`]);
   t.is(policy.stdout, 'version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 86400\r\n', show(policy));
 });
 
