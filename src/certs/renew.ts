@@ -85,7 +85,10 @@ async function runCertbot(docker: Engine, config: Config, force: boolean, progre
   const output = `${run.stdout}${run.stderr}`.trim();
   if (run.exitCode !== 0) {
     // certbot's own words: the first line that says what failed.
-    const reason = output.split('\n').find((l) => /^(Failed to|An unexpected error|Error|Problem|Certbot failed)|error:/i.test(l.trim()))?.trim() ?? `exit ${run.exitCode}`;
+    const lines = output.split('\n').map((l) => l.trim());
+    const at = lines.findIndex((l) => /^(Failed to|An unexpected error|Error|Problem|Certbot failed)|error:/i.test(l));
+    // "An unexpected error occurred:" says what only on its next line.
+    const reason = at < 0 ? `exit ${run.exitCode}` : lines[at].endsWith(':') && lines[at + 1] ? `${lines[at]} ${lines[at + 1]}` : lines[at];
     throw new OperationalError(`certbot could not renew; the current certificate stays in use: ${reason}`,
       output.split('\n').slice(-15).join('\n') || (await logTail(docker, name)));
   }

@@ -11,7 +11,8 @@ import type { Progress } from '../progress.js';
 import { changes, describeStep, plan, type Step } from '../reconcile/plan.js';
 import { desiredGuard, desiredStack, ensureStackObjects, mailLogPaths } from './desired.js';
 import { waitHealthy } from './health.js';
-import { ensureDkimKeys } from '../accounts/domains.js';
+import { ensureDkimKeys, listDomains } from '../accounts/domains.js';
+import { refreshForDomains } from '../web/refresh.js';
 import { refreshSenders } from '../accounts/changes.js';
 import { withAccountsLock } from '../accounts/lock.js';
 
@@ -81,6 +82,14 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   await waitHealthy(docker, touched, progress);
   // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
   await ensureDkimKeys(docker, config, progress);
+  // chasquid was not running when the specs were made: the web service and the
+  // certificate knew only the main domain. Now the list is known.
+  if (!stack.domains && await refreshForDomains(docker, config, await listDomains(docker, config), progress)) {
+    const chasquid = containerName(config.project, 'chasquid');
+    progress.step(`restarting ${chasquid} (new certificate)`);
+    await restartContainer(docker, chasquid);
+    await waitHealthy(docker, [chasquid], progress);
+  }
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
   await withAccountsLock(docker, config, () => refreshSenders(docker, config));
   return result(false);

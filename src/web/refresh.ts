@@ -19,19 +19,23 @@ import { configHash, specAspects } from '../spec/hash.js';
 import { neededImages, stackSpecs, type StackService } from '../spec/services.js';
 import { waitHealthy } from '../stack/health.js';
 
-export async function refreshForDomains(docker: Engine, config: Config, domains: readonly string[], progress: Progress): Promise<void> {
+/** Returns true when a new certificate was installed: chasquid must restart to serve it (callers do). */
+export async function refreshForDomains(docker: Engine, config: Config, domains: readonly string[], progress: Progress): Promise<boolean> {
+  let installed = false;
   if (config.certMode !== 'manual') {
     const cert = startingCertificate(config, false, domains);
     if (cert.caRemade) progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
     const dovecot = await orAbsent(docker.getContainer(containerName(config.project, 'dovecot')).inspect());
     if (dovecot && await installCertificate(docker, config, dovecot.Config.Image, cert.pair, cert.placeholder)) {
       progress.step(`installed a certificate for ${config.hostname} naming every domain's autoconfig, autodiscover and mta-sts`);
+      installed = true;
       await reloadContainer(docker, dovecot.Id);
       await reloadWeb(docker, config, progress);
     }
   }
   const services: StackService[] = config.certMode === 'acme' ? ['web', 'certbot'] : ['web'];
   for (const service of services) await remake(docker, config, service, domains, progress);
+  return installed;
 }
 
 /** Make one container again from its spec, with the image it runs, when the spec changed. */
