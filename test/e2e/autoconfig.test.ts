@@ -101,6 +101,9 @@ for (const domain of ['first.test', 'second.test']) {
       `smtp mail.first.test ${PORTS.MAIL_PORT_SUBMISSIONS} SSL`, `smtp mail.first.test ${PORTS.MAIL_PORT_SUBMISSION} STARTTLS`,
     ]);
     t.regex(r.body, /<username>%EMAILADDRESS%<\/username>/);
+    // Parsed as XML by a parser nobody here wrote, as Thunderbird does before it reads a field.
+    const parsed = await run('python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.buffer.read()); print(" ".join(s.get("type") + ":" + s.findtext("port") for s in r.iter() if s.tag.endswith("Server")))'], { stdin: r.body });
+    t.is(parsed.stdout.trim(), `imap:${PORTS.MAIL_PORT_IMAPS} imap:${PORTS.MAIL_PORT_IMAP} pop3:${PORTS.MAIL_PORT_POP3S} smtp:${PORTS.MAIL_PORT_SUBMISSIONS} smtp:${PORTS.MAIL_PORT_SUBMISSION}`, show(parsed));
     const wellKnown = await fetch(`autoconfig.${domain}`, '/.well-known/autoconfig/mail/config-v1.1.xml');
     t.is(wellKnown.body, r.body);
     // The domain's own name is served too (its certificate is the domain's website's business: -k).
@@ -262,6 +265,15 @@ test.serial('renew --force: nginx reloads (no restart) and serves the new certif
   }
   t.not(after, before);
   t.is((await docker.getContainer(WEB).inspect()).State.StartedAt, started, 'reloaded, not restarted');
+});
+
+test.serial('down and up: the web service still serves both domains (chasquid, which knows them, starts after it)', async (t) => {
+  t.is((await cli(['down'])).code, 0);
+  const up = await cli(['up']);
+  t.is(up.code, 0, show(up));
+  t.is((await fetch('autoconfig.second.test', '/mail/config-v1.1.xml')).status, 200, up.stderr);
+  const again = await cli(['up', '--dry-run', '--json']);
+  t.deepEqual(JSON.parse(again.stdout).steps.filter((s: { action: string }) => s.action !== 'keep'), [], 'a second up touches nothing');
 });
 
 test.serial('del-domain: the removed domain is no longer served; a second up touches nothing', async (t) => {
