@@ -40,7 +40,7 @@ export async function up(docker: Engine, config: Config, options: UpOptions, pro
   const started = Date.now();
   const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
   const cert = startingCertificate(config, false, stack.domains);
-  if (cert.caRemade) progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
+  if (cert.caRemade && config.certMode === 'selfsigned') progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
   const isGuard = (o: { service: string }) => o.service === 'guard';
   const observed = await observeProject(docker, config.project);
   const steps = plan(stack.desired, observed.filter((o) => !isGuard(o)));

@@ -24,7 +24,7 @@ export async function refreshForDomains(docker: Engine, config: Config, domains:
   let installed = false;
   if (config.certMode !== 'manual') {
     const cert = startingCertificate(config, false, domains);
-    if (cert.caRemade) progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
+    if (cert.caRemade && config.certMode === 'selfsigned') progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
     const dovecot = await orAbsent(docker.getContainer(containerName(config.project, 'dovecot')).inspect());
     if (dovecot && await installCertificate(docker, config, dovecot.Config.Image, cert.pair, cert.placeholder)) {
       progress.step(`installed a certificate for ${config.hostname} naming every domain's autoconfig, autodiscover and mta-sts`);

@@ -69,7 +69,7 @@ test.serial('a second up changes nothing and returns quickly', async (t) => {
   const r = await mustMailctl(['up', '--json']);
   const seconds = (Date.now() - started) / 1000;
   const result = JSON.parse(r.stdout);
-  t.deepEqual(result.steps.map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.map((s: { action: string }) => s.action), ['keep', 'keep', 'keep', 'keep'], 'dovecot, chasquid, the web service and the guard');
   t.log(`no-op up: ${seconds.toFixed(2)}s including process start`);
   t.true(seconds < 10);
 });
