@@ -97,7 +97,7 @@ test.serial('turning ClamAV off removes only its container and reconfigures chas
   writeFileSync(join(site, '.env'), Object.entries({ ...env, CLAMAV: 'off' }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const plan = await mailctl(site, ['up', '--dry-run', '--json']);
   const steps = JSON.parse(plan.stdout).steps.map((s: { action: string; service: string; reason: string }) => [s.action, s.service, s.reason]);
-  t.deepEqual(steps, [['keep', 'dovecot', 'up to date'], ['recreate', 'chasquid', 'files changed'], ['keep', 'spamassassin', 'up to date'], ['remove', 'clamav', 'no longer part of the stack'], ['recreate', 'guard', 'chasquid log moves']]);
+  t.deepEqual(steps, [['keep', 'dovecot', 'up to date'], ['recreate', 'chasquid', 'files changed'], ['keep', 'spamassassin', 'up to date'], ['keep', 'web', 'up to date'], ['remove', 'clamav', 'no longer part of the stack'], ['recreate', 'guard', 'chasquid log moves']]);
   const up = await mailctl(site, ['up']);
   t.is(up.code, 0, show(up));
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
