@@ -15,7 +15,7 @@ import {
 } from './alias-graph.js';
 import { parseAlias, parseTargets, readAliases, removeAlias, writeAlias } from './aliases.js';
 import type { AliasEntry } from './aliases-file.js';
-import { createDomain, listDomains, removeDomain } from './domains.js';
+import { createDomain, listDomains, removeDomain, type DomainsChanged } from './domains.js';
 import { withAccountsLock } from './lock.js';
 import { listUsers, removeUser, writeUser } from './users.js';
 import { allowSender as allowRule, denySender as denyRule, forgetAccounts, sendersOf, type SenderAddress } from './senders.js';
@@ -85,7 +85,7 @@ export interface AddUserResult {
   warnings: string[];
 }
 
-export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress): Promise<AddUserResult> {
+export async function addUser(docker: Engine, config: Config, input: string, password: string, progress: Progress, domainsChanged?: DomainsChanged): Promise<AddUserResult> {
   const a = parseAddress(input);
   return withAccountsLock(docker, config, async () => {
     const { state } = await snapshot(docker, config);
@@ -95,7 +95,7 @@ export async function addUser(docker: Engine, config: Config, input: string, pas
       throw new UsageError(`${a.address} is an alias (-> ${alias.join(', ')}): remove it with \`mailctl del-alias ${a.address}\` first`);
     }
     // The domain first: an account must never exist for a domain chasquid does not serve.
-    const domainAdded = await createDomain(docker, config, a.domain, progress);
+    const domainAdded = await createDomain(docker, config, a.domain, progress, domainsChanged);
     const setAside = await writeUser(docker, config, a, password);
     if (alias) await removeAlias(docker, config, a.address);
     const roles = await ensureRoleAliases(docker, config);
@@ -124,17 +124,17 @@ export async function delUser(docker: Engine, config: Config, input: string, opt
   });
 }
 
-export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress) {
+export async function addDomain(docker: Engine, config: Config, input: string, progress: Progress, domainsChanged?: DomainsChanged) {
   const domain = mailDomain(input);
   return withAccountsLock(docker, config, async () => {
-    const added = await createDomain(docker, config, domain, progress);
+    const added = await createDomain(docker, config, domain, progress, domainsChanged);
     const roles = await ensureRoleAliases(docker, config);
     await refreshSenders(docker, config);
     return { domain, added, roleAliases: roles.made, warnings: roles.warnings };
   });
 }
 
-export async function delDomain(docker: Engine, config: Config, input: string, options: { force?: boolean }, progress: Progress) {
+export async function delDomain(docker: Engine, config: Config, input: string, options: { force?: boolean; domainsChanged?: DomainsChanged }, progress: Progress) {
   const domain = normalizeDomain(input);
   if (domain === config.domain) throw new UsageError(`${domain} is MAIL_DOMAIN, the main domain: change MAIL_DOMAIN in .env instead`);
   return withAccountsLock(docker, config, async () => {
@@ -146,7 +146,7 @@ export async function delDomain(docker: Engine, config: Config, input: string, o
     }
     // Checked before anything changes: another domain's postmaster@ may need one of these users.
     const aliasChanges = planAccountRemoval(state, users, config.postmaster, [domain]);
-    await removeDomain(docker, config, domain, progress);
+    await removeDomain(docker, config, domain, progress, options.domainsChanged);
     const setAside: string[] = [];
     for (const user of users) {
       const kept = await removeUser(docker, config, user, false);

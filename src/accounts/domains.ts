@@ -19,6 +19,11 @@ export interface DomainInfo {
   dkimSelectors: string[];
 }
 
+/** The served domains, from chasquid's volume while it runs; undefined before (then only the main one is known). */
+export async function currentDomains(docker: Engine, config: Config): Promise<string[] | undefined> {
+  return listDomains(docker, config).catch(() => undefined);
+}
+
 export async function listDomains(docker: Engine, config: Config): Promise<string[]> {
   return (await runningService(docker, config, 'chasquid')).listDir(CHASQUID_DOMAINS_DIR);
 }
@@ -33,21 +38,31 @@ export async function describeDomains(docker: Engine, config: Config): Promise<D
   return out;
 }
 
+/**
+ * What must follow the list of domains besides chasquid (the web service's
+ * sites, the certificate's names): given by the caller (the command passes
+ * plan/refresh-domains.ts), run before chasquid restarts on the new list.
+ */
+export type DomainsChanged = (domains: readonly string[]) => Promise<unknown>;
+const nothingElse: DomainsChanged = async () => {};
+
 /** Make chasquid serve `domain` (punycode), with a DKIM key. Returns false when it already did. Callers hold the accounts lock. */
-export async function createDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<boolean> {
+export async function createDomain(docker: Engine, config: Config, domain: string, progress: Progress, domainsChanged = nothingElse): Promise<boolean> {
   if ((await listDomains(docker, config)).includes(domain)) return false;
   const chasquid = await runningService(docker, config, 'chasquid');
   const made = await chasquid.exec(['mkdir', '-p', '-m', '0750', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (made.exitCode !== 0) throw new OperationalError(`adding domain ${domain} failed: ${made.stderr.trim()}`);
   await makeDkimKey(chasquid, config, domain);
+  await domainsChanged(await listDomains(docker, config));
   await restartService(docker, config, 'chasquid', `new domain ${domain} (it reads domains only at start)`, progress);
   return true;
 }
 
 /** Stop serving `domain` (its aliases and DKIM key go with it). Callers hold the accounts lock and deal with its users. */
-export async function removeDomain(docker: Engine, config: Config, domain: string, progress: Progress): Promise<void> {
+export async function removeDomain(docker: Engine, config: Config, domain: string, progress: Progress, domainsChanged = nothingElse): Promise<void> {
   const chasquid = await runningService(docker, config, 'chasquid');
   const removed = await chasquid.exec(['rm', '-rf', '--', `${CHASQUID_DOMAINS_DIR}/${domain}`], { user: 'chasquid' });
   if (removed.exitCode !== 0) throw new OperationalError(`removing domain ${domain} failed: ${removed.stderr.trim()}`);
+  await domainsChanged(await listDomains(docker, config));
   await restartService(docker, config, 'chasquid', `domain ${domain} removed (it reads domains only at start)`, progress);
 }

@@ -12,10 +12,14 @@ import { OperationalError } from '../core/errors.js';
 import { containerName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
 import { waitHealthy } from '../runtime/health.js';
+import { reloadIfRunning } from '../runtime/running.js';
 import { servedCertificate } from './probe.js';
 import { probeAddress } from '../model/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
+
+/** The web service serves the same certificate: nginx re-reads it on SIGHUP (a stack without one has nothing to reload). */
+export const reloadWeb = (docker: Engine, config: Config, progress: Progress) => reloadIfRunning(docker, config, 'web', progress);
 
 export interface RenewResult {
   mode: string;
@@ -29,7 +33,7 @@ export interface RenewResult {
 
 const MAIL = MAIL_SERVICES;
 
-export async function renew(docker: Engine, config: Config, options: { force?: boolean }, progress: Progress): Promise<RenewResult> {
+export async function renew(docker: Engine, config: Config, options: { force?: boolean; domains?: readonly string[] }, progress: Progress): Promise<RenewResult> {
   const names = MAIL.map((s) => containerName(config.project, s));
   const startedBefore = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
   if (startedBefore.some((s) => s === undefined)) throw new OperationalError(`${config.project} is not running: start it with \`mailctl up\``);
@@ -38,7 +42,7 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
   if (config.certMode === 'acme') {
     await runCertbot(docker, config, options.force ?? false, progress);
   } else {
-    const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned');
+    const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned', options.domains);
     const dovecotImage = (await docker.container(names[1]).inspect())?.Config.Image;
     if (!dovecotImage) throw new OperationalError(`${names[1]} disappeared: run \`mailctl up\``);
     const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
@@ -46,6 +50,7 @@ export async function renew(docker: Engine, config: Config, options: { force?: b
       // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
       progress.step(`reloading ${names[1]} (SIGHUP)`);
       await docker.container(names[1]).signal('SIGHUP');
+      await reloadWeb(docker, config, progress);
       progress.step(`restarting ${names[0]}`);
       await docker.container(names[0]).restart(10);
       await waitHealthy(docker, names, progress);
@@ -76,7 +81,10 @@ async function runCertbot(docker: Engine, config: Config, force: boolean, progre
   const output = `${run.stdout}${run.stderr}`.trim();
   if (run.exitCode !== 0) {
     // certbot's own words: the first line that says what failed.
-    const reason = output.split('\n').find((l) => /^(Failed to|An unexpected error|Error|Problem|Certbot failed)|error:/i.test(l.trim()))?.trim() ?? `exit ${run.exitCode}`;
+    const lines = output.split('\n').map((l) => l.trim());
+    const at = lines.findIndex((l) => /^(Failed to|An unexpected error|Error|Problem|Certbot failed)|error:/i.test(l));
+    // "An unexpected error occurred:" says what only on its next line.
+    const reason = at < 0 ? `exit ${run.exitCode}` : lines[at].endsWith(':') && lines[at + 1] ? `${lines[at]} ${lines[at + 1]}` : lines[at];
     throw new OperationalError(`certbot could not renew; the current certificate stays in use: ${reason}`,
       output.split('\n').slice(-15).join('\n') || (await logTail(docker, name)));
   }

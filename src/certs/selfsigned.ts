@@ -19,6 +19,8 @@ export interface CertPair {
 export interface LocalCa {
   dir: string;
   caCertPath: string;
+  /** The CA was made again to cover new names: clients must trust the new ca.crt. */
+  remade: boolean;
   server: CertPair;
 }
 
@@ -69,47 +71,16 @@ function nameConstraints(names: readonly string[]): object {
   return { id: '2.5.29.30', critical: true, value: asn1.toDer(value).getBytes() };
 }
 
-/**
- * The DNS names a CA may certify (with their subdomains), from its
- * nameConstraints; undefined when it has none (a CA made before they were).
- */
-export function permittedDnsNames(caPem: string): string[] | undefined {
-  const cert = forge.pki.certificateFromPem(caPem);
-  const ext = cert.extensions.find((e: { id?: string }) => e.id === '2.5.29.30') as { value?: string } | undefined;
-  if (!ext?.value) return undefined;
-  const { asn1 } = forge;
-  const top = asn1.fromDer(ext.value);
-  const permitted = (top.value as forge.asn1.Asn1[]).find((v) => v.tagClass === asn1.Class.CONTEXT_SPECIFIC && v.type === 0);
-  if (!permitted) return undefined;
-  return (permitted.value as forge.asn1.Asn1[]).flatMap((subtree) => (subtree.value as forge.asn1.Asn1[])
-    .filter((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 2).map((n) => String(n.value).toLowerCase()));
-}
-
-/** Is `hostname` within what the CA may certify? */
-export function caMayCertify(caPem: string, hostname: string): boolean {
-  const names = permittedDnsNames(caPem);
-  const host = hostname.toLowerCase();
-  return !names || names.some((n) => host === n || host.endsWith(`.${n}`));
-}
-
-/**
- * A local CA that cannot serve this hostname: unreadable, or name-constrained
- * to other names. Undefined when it can.
- */
-export function localCaProblem(dir: string, hostname: string): string | undefined {
+/** A local CA that cannot be read: what is wrong and what to do. Undefined when it can. */
+export function unreadableCa(dir: string): string | undefined {
   const caPath = join(dir, 'ca.crt');
-  let caPem: string;
   try {
-    caPem = readFileSync(caPath, 'utf8');
-    forge.pki.certificateFromPem(caPem);
+    forge.pki.certificateFromPem(readFileSync(caPath, 'utf8'));
+    forge.pki.privateKeyFromPem(readFileSync(join(dir, 'ca.key'), 'utf8'));
+    return undefined;
   } catch (err) {
-    return `${caPath} cannot be read as a certificate (${(err as Error).message}): restore it (and ca.key) from a backup, or remove both to make a new CA (clients must then trust the new ca.crt)`;
+    return `${caPath} or its ca.key cannot be read (${(err as Error).message}): restore both from a backup, or remove both to make a new CA (clients must then trust the new ca.crt)`;
   }
-  if (!caMayCertify(caPem, hostname)) {
-    return `MAIL_HOSTNAME ${hostname} is outside what the local CA in ${dir} may certify (${permittedDnsNames(caPem)!.join(', ')} and their subdomains): ` +
-      `choose a MAIL_HOSTNAME under those, or remove ${dir}/ca.crt and ca.key to make a new CA (clients must then trust the new ca.crt)`;
-  }
-  return undefined;
 }
 
 /** Pure apart from the clock and randomness: a certificate as PEM. */
@@ -145,12 +116,12 @@ export function issueCertificate(req: Issue): string {
   return forge.pki.certificateToPem(cert);
 }
 
-/** True when `certPem` names `hostname`, was signed by `caPem`, and is not due for renewal. */
-export function isUsable(certPem: string, caPem: string, hostname: string): boolean {
+/** True when `certPem` names `hostname` (and every one of `names`), was signed by `caPem`, and is not due for renewal. */
+export function isUsable(certPem: string, caPem: string, hostname: string, names: readonly string[] = []): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const ca = new X509Certificate(caPem);
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && cert.checkHost(hostname) !== undefined &&
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && [hostname, ...names].every((n) => cert.checkHost(n) !== undefined) &&
       Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_DAYS * DAY;
   } catch {
     return false;
@@ -161,48 +132,77 @@ export function isUsable(certPem: string, caPem: string, hostname: string): bool
  * The names the local CA may certify: the server's name and the mail domain,
  * each with its subdomains (mail.example.com is under example.com).
  */
-export function caScope(hostname: string, domain: string): string[] {
-  return [...new Set([domain, hostname])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
+export function caScope(hostname: string, domain: string, more: readonly string[] = []): string[] {
+  return [...new Set([domain, hostname, ...more])].filter((name, _, all) => !all.some((other) => other !== name && name.endsWith(`.${other}`)));
 }
 
 /**
- * The local CA's server certificate as it is in `dir`, without writing: the
- * pair when it is usable as is, else what `ensureLocalCa` would have to make.
+ * The local CA's server certificate as it is in `dir`, without writing (for
+ * the plan): the pair when it is usable as is, else what `ensureLocalCa`
+ * would make, or why it cannot.
  */
-export function readLocalCa(dir: string, hostname: string): { pair?: CertPair; missing?: 'ca' | 'server'; problem?: string } {
+export function readLocalCa(dir: string, hostname: string, domain: string, names: readonly string[] = []): { pair?: CertPair; missing?: 'ca' | 'new-ca' | 'server'; problem?: string } {
   const at = (f: string) => join(dir, f);
   if (!existsSync(at('ca.crt')) || !existsSync(at('ca.key'))) return { missing: 'ca' };
-  const problem = localCaProblem(dir, hostname);
+  const problem = unreadableCa(dir);
   if (problem) return { problem };
+  const caPem = readFileSync(at('ca.crt'), 'utf8');
+  if (!caCovers(caPem, existsSync(at('ca.scope')) ? readFileSync(at('ca.scope'), 'utf8') : undefined, hostname, domain, [hostname, ...names])) return { missing: 'new-ca' };
   if (!existsSync(at('server.crt')) || !existsSync(at('server.key'))) return { missing: 'server' };
   const certPem = readFileSync(at('server.crt'), 'utf8');
-  if (!isUsable(certPem, readFileSync(at('ca.crt'), 'utf8'), hostname)) return { missing: 'server' };
+  if (!isUsable(certPem, caPem, hostname, names)) return { missing: 'server' };
   return { pair: { certPem, keyPem: readFileSync(at('server.key'), 'utf8') } };
 }
 
-/** Make (or reuse) the local CA and a server certificate for `hostname` in `dir`. */
-export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname): LocalCa {
+/**
+ * Make (or reuse) the local CA and a server certificate for `hostname` (and
+ * `names`: each domain's autoconfig, autodiscover, mta-sts) in `dir`. A CA
+ * whose scope does not cover a name (a domain added since) is made again:
+ * `remade` says so, since clients must then trust the new ca.crt.
+ */
+export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname, names: readonly string[] = []): LocalCa {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caCertPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
   const certPath = join(dir, 'server.crt');
   const keyPath = join(dir, 'server.key');
-  if (!existsSync(caCertPath) || !existsSync(caKeyPath)) {
+  const scopePath = join(dir, 'ca.scope');
+  const domains = names.filter((n) => n.startsWith('autoconfig.')).map((n) => n.slice('autoconfig.'.length));
+  const exists = existsSync(caCertPath) && existsSync(caKeyPath);
+  const unreadable = exists ? unreadableCa(dir) : undefined;
+  if (unreadable) throw new UsageError(unreadable);
+  const remade = exists && !caCovers(readFileSync(caCertPath, 'utf8'), existsSync(scopePath) ? readFileSync(scopePath, 'utf8') : undefined, hostname, domain, [hostname, ...names]);
+  if (!exists || remade) {
     const keyPem = newKeyPem();
-    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: CA_DAYS, ca: true, permittedNames: caScope(hostname, domain) });
+    const scope = caScope(hostname, domain, domains);
+    const certPem = issueCertificate({ subjectCN: `mailctl local CA (${project})`, keyPem, days: CA_DAYS, ca: true, permittedNames: scope });
     writeAtomic(caKeyPath, keyPem, 0o600);
     writeAtomic(caCertPath, certPem, 0o644);
+    writeAtomic(scopePath, `${scope.join('\n')}\n`, 0o644);
   }
-  const problem = localCaProblem(dir, hostname);
-  if (problem) throw new UsageError(problem);
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
-  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname)) {
+  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname, names)) {
     const keyPem = newKeyPem();
     // Never beyond the CA's own end.
     const caLeft = Math.floor((Date.parse(new X509Certificate(ca.certPem).validTo) - Date.now()) / DAY);
-    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: Math.max(1, Math.min(SERVER_DAYS, caLeft)), ca: false, issuer: ca, dnsNames: [hostname] });
+    const certPem = issueCertificate({ subjectCN: hostname, keyPem, days: Math.max(1, Math.min(SERVER_DAYS, caLeft)), ca: false, issuer: ca, dnsNames: [...new Set([hostname, ...names])] });
     writeAtomic(keyPath, keyPem, 0o600);
     writeAtomic(certPath, certPem, 0o644);
   }
-  return { dir, caCertPath, server: { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') } };
+  return { dir, caCertPath, remade, server: { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') } };
+}
+
+/**
+ * May this CA certify every name? Its scope is in ca.scope; a CA made before
+ * that file existed was scoped to the domain and hostname, or (older still)
+ * had no name constraints at all.
+ */
+export function caCovers(caPem: string, scopeFile: string | undefined, hostname: string, domain: string, names: readonly string[]): boolean {
+  let scope = scopeFile?.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (!scope) {
+    const constrained = (forge.pki.certificateFromPem(caPem) as unknown as { getExtension(id: { id: string }): unknown }).getExtension({ id: '2.5.29.30' });
+    if (!constrained) return true;
+    scope = caScope(hostname, domain);
+  }
+  return names.every((n) => scope!.some((s) => n === s || n.endsWith(`.${s}`)));
 }

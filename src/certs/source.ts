@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { CERT_FILE, KEY_FILE } from '../model/layout.js';
+import { certificateNames } from './names.js';
 import { ensureLocalCa, readLocalCa, type CertPair } from './selfsigned.js';
 
 export interface StartingCertificate {
@@ -14,6 +15,8 @@ export interface StartingCertificate {
   /** For the summary: where clients find the CA to trust, if ours. */
   caCertPath?: string;
   source: string;
+  /** The local CA was made again (to cover a new domain): clients must trust the new one. */
+  caRemade?: boolean;
 }
 
 export function localCaDir(config: Config): string {
@@ -24,11 +27,16 @@ export function manualCertDir(config: Config): string {
   return join(config.siteDir, 'certs', config.hostname);
 }
 
-export function startingCertificate(config: Config, forceNew = false): StartingCertificate {
+/**
+ * `domains`: the served domains, when known (else the main one): the local
+ * CA's certificate names each one's autoconfig, autodiscover and mta-sts.
+ */
+export function startingCertificate(config: Config, forceNew = false, domains?: readonly string[]): StartingCertificate {
+  const names = certificateNames(config, domains).filter((n) => n !== config.hostname);
   switch (config.certMode) {
     case 'selfsigned': {
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain);
-      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false };
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain, names);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false, caRemade: ca.remade };
     }
     case 'manual': {
       const dir = manualCertDir(config);
@@ -44,8 +52,8 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
     case 'acme': {
       // chasquid refuses to start without a certificate: until certbot has the
       // real one, the services start on one from the local CA.
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain);
-      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true };
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain, names);
+      return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true, caRemade: ca.remade };
     }
   }
 }
@@ -54,7 +62,7 @@ export function startingCertificate(config: Config, forceNew = false): StartingC
  * The certificate `up` would start with, read without writing anything (for
  * the plan): the pair, or why one has to be made first.
  */
-export function plannedCertificate(config: Config): { pair?: CertPair; placeholder: boolean; toMake?: string; problem?: string } {
+export function plannedCertificate(config: Config, domains?: readonly string[]): { pair?: CertPair; placeholder: boolean; toMake?: string; problem?: string } {
   if (config.certMode === 'manual') {
     try {
       return { pair: startingCertificate(config).pair, placeholder: false };
@@ -62,11 +70,17 @@ export function plannedCertificate(config: Config): { pair?: CertPair; placehold
       return { placeholder: false, problem: (err as Error).message };
     }
   }
-  const { pair, missing, problem } = readLocalCa(localCaDir(config), config.hostname);
-  if (problem) return { placeholder: config.certMode === 'acme', problem };
+  const names = certificateNames(config, domains).filter((n) => n !== config.hostname);
   const where = localCaDir(config);
-  const toMake = missing === 'ca' ? `a local CA in ${where} and its certificate for ${config.hostname}` : missing ? `a certificate for ${config.hostname} from the local CA in ${where}` : undefined;
-  return { pair, placeholder: config.certMode === 'acme', toMake };
+  const { pair, missing, problem } = readLocalCa(where, config.hostname, config.domain, names);
+  const placeholder = config.certMode === 'acme';
+  if (problem) return { placeholder, problem };
+  const toMake = {
+    ca: `a local CA in ${where} and its certificate for ${config.hostname}`,
+    'new-ca': `a new local CA in ${where} (the current one may not certify every name now served; clients must then trust the new ca.crt)`,
+    server: `a certificate for ${config.hostname} from the local CA in ${where}`,
+  }[missing as string] as string | undefined;
+  return { pair, placeholder, toMake };
 }
 
 /** ACME_CA_BUNDLE (relative to the .env's directory), read for the sidecar. */

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { ABUSE_KEYS, abuseConfig, type AbuseConfig } from './abuse.js';
 import { MAILBOX_KEYS, mailboxConfig, type MailboxConfig } from './mailbox.js';
+import { parseMtaStsMode, type MtaStsMode } from './mta-sts.js';
 import { UsageError } from '../core/errors.js';
 import { MAX_PROBLEMS, subnetProblem, unknownKeyProblems } from './check.js';
 import type { ServiceName } from '../model/service-table.js';
@@ -27,11 +28,12 @@ export const PORT_KEYS = {
   pop3s: 'MAIL_PORT_POP3S',
   http: 'MAIL_PORT_HTTP',
   managesieve: 'MAIL_PORT_MANAGESIEVE',
+  https: 'MAIL_PORT_HTTPS',
 } as const;
 export type PortName = keyof typeof PORT_KEYS;
 
 export const DEFAULT_PORTS: Record<PortName, number> = {
-  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190,
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190, https: 443,
 };
 
 /** Blocklists `mailctl doctor` asks about MAIL_IPV4: widely used by receivers, free to query. */
@@ -47,7 +49,7 @@ export const CONFIG_KEYS = [
   ...Object.values(PORT_KEYS),
   'CERT_MODE', 'ACME_EMAIL', 'ACME_SERVER', 'ACME_CA_BUNDLE', 'ACME_EXTRA_NAMES', 'MAIL_DNS', 'MAIL_SUBNET',
   'MAILCTL_BASE_IMAGE', 'MAILCTL_DEBIAN_MIRROR', 'MAILCTL_IMAGES_DIR', 'MAILCTL_DOCKER_SOCKET', 'DKIM_SELECTOR', 'SPAMASSASSIN', 'CLAMAV', 'DNSBL_ZONES', 'MAIL_POSTMASTER', 'MAILCTL_DEBUG',
-  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS', ...MAILBOX_KEYS,
+  ...ABUSE_KEYS, 'MAIL_MEMORY', 'MAIL_PIDS', ...MAILBOX_KEYS, 'MTA_STS_MODE',
 ] as const;
 export type Key = (typeof CONFIG_KEYS)[number];
 
@@ -94,6 +96,8 @@ export interface Config {
   readonly mailbox: MailboxConfig;
   /** Memory and process limits per container (MAIL_MEMORY, MAIL_PIDS over spec/limits.ts). */
   readonly limits: Readonly<Record<ServiceName, Limits>>;
+  /** The MTA-STS policy's mode (MTA_STS_MODE): testing, enforce or none. */
+  readonly mtaStsMode: MtaStsMode;
   readonly debug: boolean;
 }
 
@@ -218,6 +222,7 @@ export function buildConfig(
   const abuse = abuseConfig(raw, problems);
   const limits = parseLimits(raw, problems);
   const mailbox = mailboxConfig(raw, problems);
+  const mtaStsMode = parseMtaStsMode(raw.MTA_STS_MODE, problems);
 
   if (problems.length > 0) {
     const source = where.sandbox ? 'the environment' : where.envFile;
@@ -252,6 +257,7 @@ export function buildConfig(
     abuse,
     mailbox,
     limits,
+    mtaStsMode,
     debug: raw.MAILCTL_DEBUG === '1',
   });
 }

@@ -32,9 +32,9 @@ export function judge(record: DnsRecord, found: string[]): CheckStatus {
   return relevant.some((f) => norm(f) === norm(record.value!)) ? 'ok' : 'wrong';
 }
 
-/** TXT records of one kind: SPF with SPF, DKIM with DKIM, DMARC with DMARC. */
+/** TXT records of one kind: SPF with SPF, DKIM with DKIM, DMARC with DMARC, MTA-STS, TLS-RPT. */
 function sameKind(expected: string, found: string): boolean {
-  const tag = /^v=(spf1|DKIM1|DMARC1)/i.exec(expected)?.[1]?.toLowerCase();
+  const tag = /^v=(spf1|DKIM1|DMARC1|STSv1|TLSRPTv1)/i.exec(expected)?.[1]?.toLowerCase();
   return tag ? found.toLowerCase().startsWith(`v=${tag}`) : true;
 }
 
@@ -46,6 +46,8 @@ async function lookup(resolver: Resolver, record: DnsRecord): Promise<string[]> 
       case 'AAAA': return await resolver.resolve6(name);
       case 'MX': return (await resolver.resolveMx(name)).map((mx) => `${mx.priority} ${mx.exchange}.`);
       case 'TXT': return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+      case 'SRV': return (await resolver.resolveSrv(name)).map((s) => `${s.priority} ${s.weight} ${s.port} ${s.name}.`);
+      case 'CNAME': return (await resolver.resolveCname(name)).map((target) => `${target}.`);
     }
   } catch (err) {
     const code = (err as { code?: string }).code;

@@ -1,7 +1,8 @@
 /** The DNS records a domain needs, as in the how-to's "DNS" section, plus DKIM and DMARC. Pure. */
 import type { Config } from '../config/config.js';
+import { clientRecords } from './client-records.js';
 
-export type RecordType = 'A' | 'AAAA' | 'MX' | 'TXT';
+export type RecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'SRV' | 'CNAME';
 
 export interface DnsRecord {
   domain: string;
@@ -27,7 +28,7 @@ export function hostRecords(config: Config): DnsRecord[] {
   return records;
 }
 
-/** MX to MAIL_HOSTNAME, SPF, DKIM and DMARC, for the main or an additional domain. */
+/** MX to MAIL_HOSTNAME, SPF, DKIM, DMARC, and the client and MTA-STS records, for the main or an additional domain. */
 export function domainRecords(config: Config, keys: DomainKeys): DnsRecord[] {
   const { domain } = keys;
   return [
@@ -35,6 +36,7 @@ export function domainRecords(config: Config, keys: DomainKeys): DnsRecord[] {
     { domain, name: `${domain}.`, type: 'TXT', value: 'v=spf1 mx -all', comment: 'SPF: only the MX hosts may send mail for this domain' },
     ...keys.dkim.map((k): DnsRecord => ({ domain, name: `${k.selector}._domainkey.${domain}.`, type: 'TXT', value: k.value, comment: `DKIM: the key chasquid signs ${domain}'s mail with` })),
     { domain, name: `_dmarc.${domain}.`, type: 'TXT', value: 'v=DMARC1; p=quarantine', comment: 'DMARC: mail failing SPF and DKIM alignment is suspect' },
+    ...clientRecords(config, domain),
   ];
 }
 

@@ -47,7 +47,9 @@ export async function ensureVolume(engine: Engine, name: string, project: string
 /** Create a container from its spec and put its files in, without starting it. */
 export async function createService(engine: Engine, options: ContainerCreateOptions, spec: ServiceSpec): Promise<ContainerHandle> {
   const container = await engine.createContainer(options);
-  await container.putFiles(spec.files);
+  if (!spec.readOnlyRoot) await container.putFiles(spec.files);
+  // A read-only root takes files only on its volumes, each put relative to its mount point.
+  else for (const mount of spec.mounts.filter((m) => m.volume && !m.readOnly)) await container.putFiles(spec.files, mount.target);
   return container;
 }
 

@@ -4,6 +4,7 @@ import { LABEL, projectLabels } from '../model/labels.js';
 import { configHash, encodeAspects, type Aspects } from '../model/hash.js';
 import { publishedAddresses } from '../model/listen.js';
 import type { ServiceSpec } from '../model/types.js';
+import { runTmpfs } from '../model/tmpfs.js';
 
 export function createOptions(spec: ServiceSpec, project: string, network: string, aspects: Aspects): ContainerCreateOptions {
   const exposed: Record<string, object> = {};
@@ -44,11 +45,12 @@ export function createOptions(spec: ServiceSpec, project: string, network: strin
       Memory: spec.limits.memoryBytes,
       MemorySwap: spec.limits.memoryBytes,
       PidsLimit: spec.limits.pids,
-      ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' } } : {}),
+      ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/run': runTmpfs(spec) } } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       Dns: spec.dns,
       Init: spec.init ?? false,
+      ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
     },
     NetworkingConfig: { EndpointsConfig: spec.hostNetwork ? { host: {} } : { [network]: { Aliases: spec.networkAliases } } },
   };

@@ -190,9 +190,10 @@ class DockerodeContainer implements ContainerHandle {
     };
   }
 
-  async putFiles(files: readonly FileSpec[]) {
-    if (files.length === 0) return;
-    await this.c.putArchive(await tarOf(files), { path: '/' });
+  async putFiles(files: readonly FileSpec[], under?: string) {
+    const inside = under ? files.filter((f) => f.path.startsWith(`${under}/`)).map((f) => ({ ...f, path: f.path.slice(under.length + 1) })) : files;
+    if (inside.length === 0) return;
+    await this.c.putArchive(await tarOf(inside), { path: under ?? '/' });
   }
 
   putArchive = (tar: NodeJS.ReadableStream, path: string) => this.c.putArchive(tar, { path }).then(() => undefined);

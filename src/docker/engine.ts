@@ -52,7 +52,11 @@ export interface ContainerHandle {
    * dies, the engine closes stdin and the command ends.
    */
   hold(cmd: readonly string[], readyLine: string): Promise<{ release(): Promise<void> }>;
-  putFiles(files: readonly FileSpec[]): Promise<void>;
+  /**
+   * Files relative to /, or, with `under` (a volume's mount point in a read-only
+   * root, where the engine refuses an archive at /), those below it, put there.
+   */
+  putFiles(files: readonly FileSpec[], under?: string): Promise<void>;
   /** A tar archive of the given tar stream's entries, extracted at `path`. */
   putArchive(tar: NodeJS.ReadableStream, path: string): Promise<void>;
   /** undefined when the file does not exist. */

@@ -28,6 +28,7 @@ export const GREETINGS: Record<number, Greeting> = {
   995: { tls: true, expect: /^\+OK/ },
   4190: { tls: false, expect: /^"IMPLEMENTATION" / },
   80: { tls: false, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
+  443: { tls: true, send: 'HEAD / HTTP/1.0\r\n\r\n', reply: /^HTTP\/1\.[01] \d{3}/ },
 };
 
 /** The first line the service answered, or why not. */

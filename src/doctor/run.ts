@@ -19,6 +19,7 @@ import { errorMessage } from '../core/errors.js';
 import { stackSpecs, neededImages } from '../plan/services.js';
 import { HEALTH_PROBE } from '../model/layout.js';
 import { greet, GREETINGS } from './greeting.js';
+import { webChecks } from './web.js';
 import { certificateExpiry, dnsblQueryName, dnsblVerdict, ptrVerdict, type Check } from './judge.js';
 
 export interface DoctorOptions {
@@ -40,6 +41,7 @@ export async function doctor(config: Config, options: DoctorOptions): Promise<Ch
     checks.push(...(await serviceChecks(docker, config)));
     checks.push(await certificateCheck(docker, config));
     checks.push(...(await servedCertificateChecks(docker, config)));
+    checks.push(...(await webChecks(docker, config)));
   }
   const resolver = new Resolver({ timeout: 3000, tries: 2 });
   if (options.resolver) resolver.setServers([parseResolver(options.resolver)]);

@@ -19,6 +19,7 @@ import { projectLabels, LABEL } from './labels.js';
 import { configHash, encodeAspects, type Aspects } from './hash.js';
 import { publishedAddresses } from './listen.js';
 import type { FileSpec, ServiceSpec } from './types.js';
+import { runTmpfs } from './tmpfs.js';
 
 export const COMPOSE_VERSION = '3.8';
 
@@ -80,7 +81,8 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       memswap_limit: spec.limits.memoryBytes,
       pids_limit: spec.limits.pids,
       ...(spec.init ? { init: true } : {}),
-      ...(spec.readOnlyRoot ? { read_only: true, tmpfs: ['/run:rw,nosuid,nodev,noexec,size=1m'] } : {}),
+      ...(spec.sysctls ? { sysctls: { ...spec.sysctls } } : {}),
+      ...(spec.readOnlyRoot ? { read_only: true, tmpfs: [`/run:${runTmpfs(spec)}`] } : {}),
       restart: 'unless-stopped',
       logging: { driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
       ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),

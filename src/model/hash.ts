@@ -24,6 +24,8 @@ export function specAspects(spec: ServiceSpec, imageId: string): Aspects {
     privileges: short(spec.privileges),
     limits: short(spec.limits),
     ...(spec.readOnlyRoot ? { rootfs: 'read-only' } : {}),
+    ...(spec.runOwner ? { run: short(spec.runOwner) } : {}),
+    ...(spec.sysctls ? { sysctls: short(spec.sysctls) } : {}),
     ...(spec.init ? { init: 'yes' } : {}),
   };
 }

@@ -49,7 +49,8 @@ export const CHASQUID_DOMAINS_DIR = `${CHASQUID_STATE_DIR}/domains`;
 export const CERT_FILE = 'fullchain.pem';
 export const KEY_FILE = 'privkey.pem';
 
-export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db' | 'guard-state';
+export type VolumeName = 'mail' | 'users' | 'chasquid-state' | 'certs' | 'dovecot-sockets' | 'filter-sockets' | 'proxy-socket' | 'letsencrypt' | 'clamav-db' | 'guard-state'
+  | 'web-site' | 'acme-challenge';
 
 export const volumeName = (project: string, name: VolumeName) => `${project}-${name}`;
 /** Every image's health probe (images/<service>/mailctl-healthcheck): a protocol greeting, or the daemon's own check. */
@@ -63,6 +64,8 @@ export const SIDECAR_CERTS_DIR = '/etc/mailctl/certs';
 export const LETSENCRYPT_DIR = '/etc/letsencrypt';
 export const SIDECAR_STATE_DIR = '/var/lib/mailctl-certbot';
 export const SIDECAR_ACME_CA = '/etc/mailctl/acme-ca.pem';
+/** certbot's webroot for http-01: the acme-challenge volume, which the web service serves on port 80. */
+export const SIDECAR_WEBROOT = '/var/lib/mailctl-acme';
 /**
  * The Docker API proxy listens on a unix socket on a volume only it and the
  * certbot sidecar mount: no other container (a scanner parsing hostile

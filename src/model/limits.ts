@@ -14,20 +14,23 @@ export interface Limits { memoryBytes: number; pids: number }
  *   below 1024, which no-new-privileges would ignore.
  * - dovecot's master runs as root: it binds its ports, makes sockets for other
  *   users, chroots its login processes and drops to each user.
- * - certbot binds 80 for http-01 and gives the certificate files to group chasquid.
+ * - certbot gives the certificate files to group chasquid (http-01 goes
+ *   through the web service: certbot writes the challenges to a shared volume).
  * - the Docker API proxy is root and owns the engine's socket it opens: nothing.
  * - spamd and clamd start as root, give their sockets to group chasquid, drop
  *   to their own users and signal their children; spamd also binds 783 on loopback.
  * - the guard changes the host's firewall.
+ * - the web service (nginx) runs as its own user on ports above 1024: nothing.
  */
 export const PRIVILEGES: Record<ServiceName, Privileges> = {
   chasquid: { capabilities: ['NET_BIND_SERVICE'], noNewPrivileges: false },
   dovecot: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', 'SYS_CHROOT', 'NET_BIND_SERVICE'], noNewPrivileges: true },
-  certbot: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'NET_BIND_SERVICE'], noNewPrivileges: true },
+  certbot: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'], noNewPrivileges: true },
   dockerproxy: { capabilities: [], noNewPrivileges: true },
   spamassassin: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE'], noNewPrivileges: true },
   clamav: { capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL'], noNewPrivileges: true },
   guard: { capabilities: ['NET_ADMIN'], noNewPrivileges: true },
+  web: { capabilities: [], noNewPrivileges: true },
 };
 
 const MiB = 2 ** 20;
@@ -46,6 +49,7 @@ export const DEFAULT_LIMITS: Record<ServiceName, Limits> = {
   spamassassin: { memoryBytes: 1024 * MiB, pids: 256 },
   clamav: { memoryBytes: 2048 * MiB, pids: 256 },
   guard: { memoryBytes: 128 * MiB, pids: 128 },
+  web: { memoryBytes: 64 * MiB, pids: 64 },
 };
 
 const UNITS: Record<string, number> = { k: 1024, m: MiB, g: 1024 * MiB };

@@ -12,7 +12,7 @@ export interface ServiceEntry {
   stopOrder?: number;
   /** A mail daemon: serves the certificate, logs the logins the guard reads. */
   mail?: boolean;
-  /** How a running one takes a new certificate: SIGHUP (dovecot keeps its connections) or a restart (chasquid reads it only at start). */
+  /** How a running one takes a new certificate: SIGHUP (dovecot and nginx keep their connections) or a restart (chasquid reads it only at start). */
   onNewCertificate?: 'reload' | 'restart';
   /** How long it may take to start before failed health probes count, and between probes. */
   startPeriodSeconds: number;
@@ -32,7 +32,9 @@ export const SERVICE_TABLE = {
   // clamd cannot start before freshclam's first download of the signatures (hundreds of MB).
   clamav: { when: 'clamav', startOrder: 6, startPeriodSeconds: 300, healthIntervalSeconds: 10, healthyWithinSeconds: 900 },
   // Made after the mail containers: their log paths are its input.
-  guard: { when: 'bans', startOrder: 7, startPeriodSeconds: 20, healthIntervalSeconds: 10, healthyWithinSeconds: 120 },
+  guard: { when: 'bans', startOrder: 8, startPeriodSeconds: 20, healthIntervalSeconds: 10, healthyWithinSeconds: 120 },
+  // nginx: client autoconfiguration, MTA-STS, and port 80 for http-01 (certbot's webroot).
+  web: { when: 'always', startOrder: 7, onNewCertificate: 'reload', startPeriodSeconds: 20, healthIntervalSeconds: 10, healthyWithinSeconds: 120 },
 } as const satisfies Record<string, ServiceEntry>;
 
 export type ServiceName = keyof typeof SERVICE_TABLE;

@@ -64,8 +64,12 @@ export interface ServiceSpec {
    * read-only root refuses) and writes only to its volumes.
    */
   readOnlyRoot?: boolean;
+  /** Who owns that tmpfs on /run (default root): a service that runs as its own user writes there. */
+  runOwner?: { uid: number; gid: number };
   /** Run an init as PID 1 that reaps orphans (for a node process that would not). */
   init?: boolean;
+  /** Kernel settings of the container's own network namespace. */
+  sysctls?: Record<string, string>;
   /** Memory (no swap beyond it) and process limits. */
   limits: { memoryBytes: number; pids: number };
   health: HealthSpec;

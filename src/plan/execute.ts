@@ -10,17 +10,20 @@ import { buildTarget, imageTargets } from '../images/build.js';
 import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import type { Config } from '../config/config.js';
-import { createService, ensureNetwork, ensureVolume, observeProject, removeContainer, startService } from '../docker/containers.js';
-import { createOptions } from '../docker/create-options.js';
-import { isConflict, type Engine } from '../docker/engine.js';
-import { OperationalError, UsageError } from '../core/errors.js';
+import { ensureNetwork, ensureVolume, observeProject } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import { UsageError } from '../core/errors.js';
 import type { ImageName } from '../images/context.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
 import { neededImages } from './services.js';
-import type { ServiceSpec } from '../model/types.js';
 import { waitHealthy } from '../runtime/health.js';
-import { changes, describeStep, plan as planContainers, type Step } from './containers.js';
+import { serviceEntry } from '../model/service-table.js';
+import { listDomains } from '../accounts/domains.js';
+import { restartService } from '../runtime/running.js';
+import { refreshForDomains } from './refresh-domains.js';
+import { applyContainerSteps } from './apply-containers.js';
+import { changes, plan as planContainers } from './containers.js';
 import { mailLogPaths } from './observe.js';
 import { desiredGuardFor, desiredServices, refusedStep, type StackPlan } from './stack-plan.js';
 
@@ -56,7 +59,8 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
 
   let certChanged = false;
   if (!of('certificate', 'keep').length) {
-    const cert = startingCertificate(config);
+    const cert = startingCertificate(config, false, seen.domains);
+    if (cert.caRemade && config.certMode === 'selfsigned') progress.step(`made a new local CA to cover every name served: clients must trust the new ${cert.caCertPath}`);
     const dovecotImage = targets.find((t) => t.name === 'dovecot')!.ref;
     certChanged = await installCertificate(engine, config, dovecotImage, cert.pair, cert.placeholder);
     if (certChanged) progress.step(`installed the ${cert.placeholder ? 'temporary (local CA) ' : ''}certificate for ${config.hostname}`);
@@ -65,16 +69,17 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
   const isGuard = (o: { service: string }) => o.service === 'guard';
   // Re-derived only when an image was built (its id is known only now).
   const mailSteps = built || options.noCache
-    ? planContainers(desiredServices(config, targets, imageIds), (await observeProject(engine, config.project)).filter((o) => !isGuard(o)))
+    ? planContainers(desiredServices(config, targets, imageIds, seen.domains), (await observeProject(engine, config.project)).filter((o) => !isGuard(o)))
     : stackPlan.containers;
   await applyContainerSteps(engine, config, mailSteps, network, progress, options.rolling ?? false);
   const touched = changes(mailSteps).filter((s) => s.action !== 'remove').map((s) => s.name);
   if (certChanged) {
-    // What was not just (re)created: dovecot re-reads its certificate on SIGHUP,
-    // keeping its connections; chasquid reads it only at start.
-    for (const step of mailSteps.filter((s) => s.action === 'keep' && (s.service === 'dovecot' || s.service === 'chasquid'))) {
-      progress.step(`${step.service === 'dovecot' ? 'reloading' : 'restarting'} ${step.name} (new certificate)`);
-      if (step.service === 'dovecot') await engine.container(step.name).signal('SIGHUP');
+    // What was not just (re)created: dovecot and nginx re-read their certificate on SIGHUP,
+    // keeping their connections; chasquid reads it only at start.
+    for (const step of mailSteps.filter((s) => s.action === 'keep' && serviceEntry(s.service)?.onNewCertificate)) {
+      const reload = serviceEntry(step.service)!.onNewCertificate === 'reload';
+      progress.step(`${reload ? 'reloading' : 'restarting'} ${step.name} (new certificate)`);
+      if (reload) await engine.container(step.name).signal('SIGHUP');
       else {
         await engine.container(step.name).restart(10);
         touched.push(step.name);
@@ -92,87 +97,11 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
   await waitHealthy(engine, touched, progress);
   // Every domain signs its mail: keys for domains that have none (the main one, on the first up).
   if (of('dkim').some((s) => s.action !== 'keep')) await ensureDkimKeys(engine, config, progress);
+  // chasquid was not running when the plan was made: the web service and the certificate
+  // knew only the main domain. Now the list is known.
+  if (!seen.domains && await refreshForDomains(engine, config, await listDomains(engine, config), progress)) {
+    await restartService(engine, config, 'chasquid', 'new certificate (it reads it only at start)', progress);
+  }
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
   await refreshSendersIfStale(engine, config);
-}
-
-/** Create, recreate, start and remove containers; rolling: one at a time, each healthy before the next. */
-export async function applyContainerSteps(engine: Engine, config: Config, steps: readonly Step[], network: string, progress: Progress, rolling: boolean): Promise<void> {
-  for (const step of changes(steps)) {
-    progress.step(describeStep(step));
-    switch (step.action) {
-      case 'recreate':
-      case 'create': {
-        const { spec, aspects } = step.desired;
-        const replaced = step.action === 'recreate' ? await setAside(engine, step.containerId, spec.name) : undefined;
-        let id: string;
-        try {
-          id = (await createService(engine, createOptions(spec, config.project, network, aspects), spec)).ref;
-        } catch (err) {
-          if (replaced) await engine.container(replaced).rename(spec.name);
-          if (isConflict(err) && !replaced) {
-            throw new OperationalError(`a container named ${spec.name} exists that mailctl did not make (or another \`mailctl up\` just made it): remove it (\`docker rm ${spec.name}\`) or choose another MAILCTL_PROJECT`);
-          }
-          throw err;
-        }
-        // The new container is ready (files in) before the old one stops: the service is down only for stop + start.
-        if (replaced && rolling) {
-          await replaceOrRollBack(engine, replaced, id, spec, progress);
-          break;
-        }
-        if (replaced) await removeContainer(engine, replaced);
-        await startService(engine, id, spec);
-        break;
-      }
-      case 'start':
-        // A frozen one (a backup interrupted while it held the services paused) is thawed.
-        if ((await engine.container(step.containerId).inspect())?.State.Paused) await engine.container(step.containerId).unpause();
-        else await startService(engine, step.containerId);
-        break;
-      case 'remove':
-        await removeContainer(engine, step.containerId);
-        break;
-    }
-  }
-}
-
-/**
- * Rename a running container out of the way of its successor; it keeps serving
- * meanwhile. One that serves nothing (crash-looping after a failed `up`: the
- * engine cannot rename a host-network container between restarts) is removed.
- */
-async function setAside(engine: Engine, id: string, name: string): Promise<string | undefined> {
-  const container = engine.container(id);
-  try {
-    await container.rename(`${name}-replaced-${Date.now()}`);
-    return id;
-  } catch (err) {
-    const state = (await container.inspect())?.State;
-    if (state?.Running && !state.Restarting) throw err;
-    await removeContainer(engine, id);
-    return undefined;
-  }
-}
-
-/**
- * Rolling replacement: the old container is only stopped until the new one is
- * healthy. If the new one does not get there, it is removed and the old one
- * comes back under its name, so a failed upgrade leaves the service as it was.
- */
-async function replaceOrRollBack(engine: Engine, oldId: string, newId: string, spec: ServiceSpec, progress: Progress): Promise<void> {
-  const old = engine.container(oldId);
-  await old.stop(10);
-  try {
-    await startService(engine, newId, spec);
-    await waitHealthy(engine, [spec.name], progress);
-  } catch (err) {
-    progress.step(`${spec.name} did not become healthy: rolling back to the container it replaced`);
-    await removeContainer(engine, newId);
-    await old.rename(spec.name);
-    await old.start();
-    await waitHealthy(engine, [spec.name], progress);
-    const reason = err instanceof OperationalError ? err : undefined;
-    throw new OperationalError(`${spec.name} was rolled back: ${reason?.message ?? (err as Error).message}`, reason?.details);
-  }
-  await removeContainer(engine, oldId);
 }

@@ -31,6 +31,8 @@ export interface Observation {
   mailLogs?: MailLogs;
   /** Each served domain and whether it has a DKIM key (only while chasquid runs). */
   dkim?: { domain: string; hasKey: boolean }[];
+  /** The served domains (only while chasquid runs: before, the main one is all that is known). */
+  domains?: string[];
 }
 
 export async function observeStack(engine: Engine, config: Config): Promise<Observation> {
@@ -51,7 +53,7 @@ export async function observeStack(engine: Engine, config: Config): Promise<Obse
     certificateInVolume(engine, config, containers, volumes),
     running('chasquid') ? dkimState(engine, config) : undefined,
   ]);
-  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, networkSubnet: network?.subnet, certificatePem, mailLogs, dkim };
+  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, networkSubnet: network?.subnet, certificatePem, mailLogs, dkim, domains: dkim?.map((d) => d.domain) };
 }
 
 async function certificateInVolume(engine: Engine, config: Config, containers: Observed[], volumes: string[]): Promise<string | null | undefined> {

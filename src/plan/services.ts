@@ -5,7 +5,7 @@ import { PORT_KEYS } from '../config/config.js';
 import {
   HEALTH_PROBE, SIDECAR_STATE_DIR, CHASQUID_CERTS_DIR, CHASQUID_CONF, CHASQUID_DOMAINS_DIR, CHASQUID_GID, CHASQUID_STATE_DIR, CHASQUID_UID,
   CLAMD_SOCKET, containerName, DOVECOT_CERTS_DIR, FILTER_SOCKETS_DIR, SPAMD_SOCKET, DOVECOT_CONF, LETSENCRYPT_DIR, MAIL_ROOT, PROXY_SOCKET, PROXY_SOCKET_DIR, SIDECAR_ACME_CA, SIDECAR_CERTS_DIR,
-  SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
+  SIDECAR_WEBROOT, SOCKETS_DIR, SUBMISSION_CONF, SUBMISSION_STATE_DIR, USERS_DIR, volumeName, type VolumeName,
 } from '../model/layout.js';
 import { renderChasquidConf, renderSubmissionConf } from '../render/chasquid.js';
 import { renderDovecotConf } from '../render/dovecot.js';
@@ -15,6 +15,8 @@ import { probeAddress } from '../model/listen.js';
 import { PRIVILEGES } from '../model/limits.js';
 import type { HealthSpec, PortSpec, ServiceSpec } from '../model/types.js';
 import { SERVICE_NAMES, SERVICE_TABLE, type ServiceName } from '../model/service-table.js';
+import { webSpec } from './web.js';
+import { certificateNames } from '../certs/names.js';
 
 export type StackService = ServiceName;
 
@@ -25,6 +27,8 @@ export interface SpecInputs {
   acmeCaBundle?: string;
   /** The engine host's Docker socket, for the proxy (acme mode). */
   dockerSocket?: string;
+  /** The domains chasquid serves (the main one when unknown): the web service's sites and the certificate's names. */
+  domains?: readonly string[];
 }
 
 export function healthOf(service: StackService): HealthSpec {
@@ -47,7 +51,6 @@ export function isEnabled(config: Config, service: StackService): boolean {
 const PORTS: Partial<Record<StackService, [PortName, number][]>> = {
   chasquid: [['smtp', 25], ['submission', 587], ['submissions', 465]],
   dovecot: [['imap', 143], ['imaps', 993], ['pop3', 110], ['pop3s', 995], ['managesieve', 4190]],
-  certbot: [['http', 80]],
 };
 
 export function servicePorts(config: Config, service: StackService): PortSpec[] {
@@ -156,7 +159,11 @@ export function dockerProxySpec(config: Config, inputs: SpecInputs): ServiceSpec
   };
 }
 
-/** The certbot sidecar: http-01 on port 80, MAIL_HOSTNAME as its network alias (and nobody else's). */
+/**
+ * The certbot sidecar: http-01 through the web service, which serves the
+ * challenges certbot writes to the acme-challenge volume (webroot). It asks
+ * for every name in certificateNames: a new domain extends the certificate.
+ */
 export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
   const env: Record<string, string> = {
     MAIL_HOSTNAME: config.hostname,
@@ -169,7 +176,7 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
     LETSENCRYPT_DIR,
   };
   if (config.acme.email) env.ACME_EMAIL = config.acme.email;
-  if (config.acme.extraNames.length) env.ACME_EXTRA_NAMES = config.acme.extraNames.join(' ');
+  env.ACME_EXTRA_NAMES = certificateNames(config, inputs.domains).filter((n) => n !== config.hostname).join(' ');
   if (inputs.acmeCaBundle) env.REQUESTS_CA_BUNDLE = SIDECAR_ACME_CA;
   return {
     ...base(config, 'certbot', inputs.images.certbot),
@@ -178,15 +185,15 @@ export function certbotSpec(config: Config, inputs: SpecInputs): ServiceSpec {
       { volume: volume(config, 'letsencrypt'), target: LETSENCRYPT_DIR },
       { volume: volume(config, 'certs'), target: SIDECAR_CERTS_DIR },
       { volume: volume(config, 'proxy-socket'), target: PROXY_SOCKET_DIR },
+      { volume: volume(config, 'acme-challenge'), target: SIDECAR_WEBROOT },
     ],
-    ports: servicePorts(config, 'certbot'),
     files: inputs.acmeCaBundle ? [{ path: SIDECAR_ACME_CA, content: inputs.acmeCaBundle, mode: 0o644 }] : [],
-    networkAliases: [config.hostname, ...config.acme.extraNames],
   };
 }
 
 const SPEC_OF: Record<Exclude<StackService, 'guard'>, (config: Config, inputs: SpecInputs) => ServiceSpec> = {
   dovecot: dovecotSpec, chasquid: chasquidSpec, dockerproxy: dockerProxySpec, certbot: certbotSpec, spamassassin: spamassassinSpec, clamav: clamavSpec,
+  web: (config, inputs) => webSpec(config, base(config, 'web', inputs.images.web), inputs.domains),
 };
 
 /** The services the configuration turns on, in start order (the guard is planned after them: see guardSpec). */

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { ImageTarget } from '../images/build.js';
 import { plannedCertificate, acmeCaBundle } from '../certs/source.js';
 import { containerName, networkName, volumeName } from '../model/layout.js';
-import { MAIL_SERVICES, type ServiceName } from '../model/service-table.js';
+import { MAIL_SERVICES, serviceEntry, type ServiceName } from '../model/service-table.js';
 import { specAspects } from '../model/hash.js';
 import { guardSpec, stackSpecs } from './services.js';
 import { changes, plan as planContainers, type Desired, type Step } from './containers.js';
@@ -38,9 +38,9 @@ export interface StackPlan {
 const pendingId = (ref: string) => `to be built: ${ref}`;
 
 /** The services' desired state, given image tags and ids. */
-export function desiredServices(config: Config, targets: readonly Pick<ImageTarget, 'name' | 'ref'>[], imageIds: Record<string, string>): Desired[] {
+export function desiredServices(config: Config, targets: readonly Pick<ImageTarget, 'name' | 'ref'>[], imageIds: Record<string, string>, domains?: readonly string[]): Desired[] {
   const refs = Object.fromEntries(targets.map((t) => [t.name, t.ref]));
-  const specs = stackSpecs(config, { images: refs, acmeCaBundle: acmeCaBundle(config), dockerSocket: config.dockerSocket });
+  const specs = stackSpecs(config, { images: refs, domains, acmeCaBundle: acmeCaBundle(config), dockerSocket: config.dockerSocket });
   return specs.map((spec) => ({ spec, aspects: specAspects(spec, imageIds[spec.image] ?? pendingId(spec.image)) }));
 }
 
@@ -68,7 +68,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
     steps.push({ kind: 'network', action: seen.network ? 'keep' : 'create', name: network, reason: seen.network ? 'exists' : 'not created yet' });
   }
 
-  const desired = desiredServices(config, seen.targets, seen.imageIds);
+  const desired = desiredServices(config, seen.targets, seen.imageIds, seen.domains);
   const volumes = new Set(desired.flatMap((d) => d.spec.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
   if (config.abuse.bans.enabled) volumes.add(volumeName(config.project, 'guard-state'));
   for (const v of volumes) steps.push({ kind: 'volume', action: seen.volumes.includes(v) ? 'keep' : 'create', name: v, reason: seen.volumes.includes(v) ? 'exists (never removed by up)' : 'not created yet' });
@@ -82,10 +82,10 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
   for (const s of containers) steps.push({ kind: 'container', action: s.action, service: s.service, name: s.name, reason: s.reason, ...(s.action === 'recreate' ? { strategy } : {}) });
 
   if (certificate.action === 'install') {
-    for (const s of containers.filter((c) => c.action === 'keep' && MAIL_SERVICES.includes(c.service as ServiceName))) {
-      steps.push(s.service === 'dovecot'
+    for (const s of containers.filter((c) => c.action === 'keep' && serviceEntry(c.service)?.onNewCertificate)) {
+      steps.push(serviceEntry(s.service)!.onNewCertificate === 'reload'
         ? { kind: 'reload', action: 'reload', service: s.service, name: s.name, reason: 'new certificate (SIGHUP: no connection refused)' }
-        : { kind: 'reload', action: 'restart', service: s.service, name: s.name, reason: 'new certificate (chasquid reads it only at start)' });
+        : { kind: 'reload', action: 'restart', service: s.service, name: s.name, reason: 'new certificate (read only at start)' });
     }
   }
   steps.push(...guardSteps(config, seen, containers));
@@ -96,7 +96,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
 
 function certificateStep(config: Config, seen: Observation): PlanStep {
   const name = `certificate for ${config.hostname}`;
-  const wanted = plannedCertificate(config);
+  const wanted = plannedCertificate(config, seen.domains);
   if (wanted.problem) return { kind: 'certificate', action: 'refuse', name, reason: wanted.problem };
   if (wanted.toMake) return { kind: 'certificate', action: 'install', name, reason: `makes ${wanted.toMake}` };
   if (seen.certificatePem === undefined) return { kind: 'certificate', action: 'check', name, reason: 'installed unless the volume has it (read once a container can)' };

@@ -29,3 +29,12 @@ export async function restartService(docker: Engine, config: Config, service: st
   await docker.container(name).restart(10);
   await waitHealthy(docker, [name], progress);
 }
+
+/** SIGHUP to a service that re-reads its certificate in place (dovecot, nginx); one not running has nothing to reload. */
+export async function reloadIfRunning(docker: Engine, config: Config, service: string, progress: Progress): Promise<boolean> {
+  const name = containerName(config.project, service);
+  if ((await healthOf(docker, name))?.state !== 'running') return false;
+  progress.step(`reloading ${name} (SIGHUP)`);
+  await docker.container(name).signal('SIGHUP');
+  return true;
+}

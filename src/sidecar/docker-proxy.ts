@@ -71,7 +71,7 @@ const server = http.createServer(async (req, res) => {
         return send(res, r.status, r.body);
       }
       case 'reload': {
-        if (!mayReload(await labelsOf(request.id), PROJECT)) return deny(res, `signalling ${request.id} is not allowed (only SIGHUP to ${PROJECT}'s dovecot)`);
+        if (!mayReload(await labelsOf(request.id), PROJECT)) return deny(res, `signalling ${request.id} is not allowed (only SIGHUP to ${PROJECT}'s dovecot and web)`);
         console.log(`SIGHUP ${request.id}`);
         // The path is rebuilt, not passed on: exactly one signal, SIGHUP.
         const r = await engine('POST', `/containers/${encodeURIComponent(request.id)}/kill?signal=SIGHUP`);

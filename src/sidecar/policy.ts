@@ -2,7 +2,7 @@
  * What the certbot sidecar may ask of the Docker engine, through our proxy.
  * Only: ping, list and inspect containers of its own stack, restart its
  * chasquid (which reads certificates only at start) and send SIGHUP to its
- * dovecot (which re-reads them then, dropping no connection). Everything else
+ * dovecot and its web service (which re-read them then, dropping no connection). Everything else
  * is refused. Pure.
  */
 import { LABEL } from '../model/labels.js';

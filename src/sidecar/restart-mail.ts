@@ -1,7 +1,8 @@
 /**
  * Run by certbot's deploy hook in the sidecar after the new certificate is in
  * the certificates volume, through the Docker API proxy: SIGHUP to dovecot
- * (it re-reads certificates and keeps every connection), a restart of
+ * and to the web service's nginx (both re-read certificates and keep every
+ * connection), a restart of
  * chasquid (it reads certificates only at start), then wait until chasquid is
  * healthy again. Prints one JSON line with what it did.
  */
@@ -26,10 +27,14 @@ async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
 async function main(): Promise<void> {
   const reloaded = RELOADED_FOR_CERTIFICATE.map((s) => containerName(project, s));
   const restarted = RESTARTED_FOR_CERTIFICATE.map((s) => containerName(project, s));
-  for (const name of reloaded) await docker.container(name).signal('SIGHUP');
+  // A service the stack does not run (a stack made before the web service) is skipped.
+  const signalled = (await Promise.all(reloaded.map(async (name) => docker.container(name).signal('SIGHUP').then(() => name, (err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+    return undefined;
+  })))).filter((name): name is string => name !== undefined);
   for (const name of restarted) await docker.container(name).restart(10);
-  for (const name of [...restarted, ...reloaded]) await waitHealthy(name, 90_000);
-  console.log(JSON.stringify({ restarted, reloaded, at: new Date().toISOString() }));
+  for (const name of [...restarted, ...signalled]) await waitHealthy(name, 90_000);
+  console.log(JSON.stringify({ restarted, reloaded: signalled, at: new Date().toISOString() }));
 }
 
 main().catch((err) => {

@@ -9,16 +9,20 @@ import type { Desired } from '../plan/containers.js';
 import { neededImages } from '../plan/services.js';
 import { desiredServices } from '../plan/stack-plan.js';
 import { volumeName } from '../model/layout.js';
+import { currentDomains } from '../accounts/domains.js';
 
 export interface DesiredStack {
   images: Record<string, BuiltImage>;
   desired: Desired[];
+  /** The domains chasquid serves (undefined before it runs: the main one). */
+  domains?: string[];
 }
 
 export async function desiredStack(docker: Engine, config: Config, progress: Progress, options: { noCache?: boolean } = {}): Promise<DesiredStack> {
   const built = await buildImages(docker, config, { names: neededImages(config), noCache: options.noCache }, progress);
   const images = Object.fromEntries(built.map((i) => [i.name, i]));
-  return { images, desired: desiredServices(config, built, Object.fromEntries(built.map((i) => [i.ref, i.id]))) };
+  const domains = await currentDomains(docker, config);
+  return { images, domains, desired: desiredServices(config, built, Object.fromEntries(built.map((i) => [i.ref, i.id])), domains) };
 }
 
 /** The network and the volumes the specs use: made once, never removed by a plan. */

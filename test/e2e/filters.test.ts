@@ -52,7 +52,7 @@ test.serial('up with both filters: scanners healthy; status shows the filters', 
   for (const line of up.stderr.split('\n').filter((l) => /is healthy/.test(l))) t.log(line.trim());
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
   t.deepEqual(status.filters, { spamassassin: true, clamav: true });
-  t.deepEqual(status.services.map((s: { service: string }) => s.service), ['chasquid', 'clamav', 'dovecot', 'guard', 'spamassassin']);
+  t.deepEqual(status.services.map((s: { service: string }) => s.service), ['chasquid', 'clamav', 'dovecot', 'guard', 'spamassassin', 'web']);
   t.deepEqual((await hardeningProblems(PROJECT)).problems, [], 'the scanners too: capabilities, no-new-privileges, limits, log rotation');
   t.log(`idle memory: spamassassin ${await memoryMiB(`${PROJECT}-spamassassin`)} MiB, clamav ${await memoryMiB(`${PROJECT}-clamav`)} MiB (test database)`);
   t.is((await compose(['up', '-d', '--build', 'dns', 'tester'])).code, 0);
@@ -97,12 +97,12 @@ test.serial('turning ClamAV off removes only its container and reconfigures chas
   writeFileSync(join(site, '.env'), Object.entries({ ...env, CLAMAV: 'off' }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const plan = await mailctl(site, ['up', '--dry-run', '--json']);
   const steps = JSON.parse(plan.stdout).steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string; service: string; reason: string }) => [s.action, s.service, s.reason]);
-  t.deepEqual(steps, [['keep', 'dovecot', 'up to date'], ['recreate', 'chasquid', 'files changed'], ['keep', 'spamassassin', 'up to date'], ['remove', 'clamav', 'no longer part of the stack'], ['recreate', 'guard', 'chasquid log moves']]);
+  t.deepEqual(steps, [['keep', 'dovecot', 'up to date'], ['recreate', 'chasquid', 'files changed'], ['keep', 'spamassassin', 'up to date'], ['keep', 'web', 'up to date'], ['remove', 'clamav', 'no longer part of the stack'], ['recreate', 'guard', 'chasquid log moves']]);
   const up = await mailctl(site, ['up']);
   t.is(up.code, 0, show(up));
   const status = JSON.parse((await mailctl(site, ['status', '--json'])).stdout);
   t.deepEqual(status.filters, { spamassassin: true, clamav: false });
-  t.deepEqual(status.services.map((s: { service: string }) => s.service), ['chasquid', 'dovecot', 'guard', 'spamassassin']);
+  t.deepEqual(status.services.map((s: { service: string }) => s.service), ['chasquid', 'dovecot', 'guard', 'spamassassin', 'web']);
   const hook = await run('docker', ['exec', CHASQUID, 'cat', '/etc/chasquid/hooks/post-data']);
   t.notRegex(hook.stdout, /clamd/);
   t.regex(hook.stdout, /spamc/);

@@ -239,7 +239,7 @@ test.serial('up --rolling: a replacement that does not come up is rolled back, a
   t.is((await docker.getContainer(DOVECOT).inspect()).Image, before, 'the old container is back under its name');
   t.is((await tester(['mailcheck', 'login', 'imaps', DOVECOT, 'ann@ops.test'], `${USERS['ann@ops.test']}\n`)).code, 0);
   const plan = await cli(['up', '--dry-run', '--json']);
-  t.deepEqual(JSON.parse(plan.stdout).steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'nothing else was left behind');
+  t.deepEqual(JSON.parse(plan.stdout).steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep', 'keep'], 'nothing else was left behind');
 });
 
 test.serial('compose export: docker-compose accepts it, runs the same stack, and it delivers mail', async (t) => {
@@ -258,7 +258,7 @@ test.serial('compose export: docker-compose accepts it, runs the same stack, and
   const plan = await mailctl(composeSite, ['up', '--dry-run', '--json'], undefined, { MAILCTL_DEBUG: '' });
   // The same mail containers; the guard is not in a compose file (it needs their log paths): up would add it.
   t.deepEqual(JSON.parse(plan.stdout).steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { service: string; action: string }) => [s.service, s.action]),
-    [['dovecot', 'keep'], ['chasquid', 'keep'], ['guard', 'create']], 'mailctl sees the same stack it would make');
+    [['dovecot', 'keep'], ['chasquid', 'keep'], ['web', 'keep'], ['guard', 'create']], 'mailctl sees the same stack it would make');
   const records = JSON.parse((await mailctl(composeSite, ['dns', '--json'])).stdout) as DnsRecord[];
   t.true(records.some((r) => r.name === 'mail._domainkey.composed.test.' && r.value?.startsWith('v=DKIM1;')), 'the domain has its DKIM key from the start');
 

@@ -89,7 +89,7 @@ test.serial('a second up changes nothing and returns quickly', async (t) => {
   const r = await mustMailctl(['up', '--json']);
   const seconds = (Date.now() - started) / 1000;
   const result = JSON.parse(r.stdout);
-  t.deepEqual(result.steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep'], 'dovecot, chasquid and the guard');
+  t.deepEqual(result.steps.filter((s: { kind: string }) => s.kind === 'container').map((s: { action: string }) => s.action), ['keep', 'keep', 'keep', 'keep'], 'dovecot, chasquid, the web service and the guard');
   t.deepEqual(result.steps.filter((s: { kind: string; action: string }) => s.action !== 'keep' && s.kind !== 'senders'), [], 'the whole plan: images, network, volumes, certificate, DKIM');
   t.log(`no-op up: ${seconds.toFixed(2)}s including process start`);
   t.true(seconds < 10);
@@ -210,7 +210,7 @@ test.serial('h. down then up: users and mail are still there', async (t) => {
 
 test.serial('status reports services, certificate, users and domains', async (t) => {
   const status = JSON.parse((await mustMailctl(['status', '--json'])).stdout);
-  t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]), [['chasquid', 'running'], ['dovecot', 'running'], ['guard', 'running']]);
+  t.deepEqual(status.services.map((s: { service: string; state: string }) => [s.service, s.state]), [['chasquid', 'running'], ['dovecot', 'running'], ['guard', 'running'], ['web', 'running']]);
   t.regex(status.certificate.subject, /CN=mail\.example\.test/);
   t.true(status.certificate.daysLeft > 300);
   t.deepEqual(status.services[0].ports, ['172.29.53.1:25', '172.29.53.1:465', '172.29.53.1:587'], 'chasquid listens on MAIL_BIND itself');

@@ -35,6 +35,11 @@ function zoneLinesFor(records: DnsRecord[], hostIp: string): string[] {
     if (r.type === 'A') return [`host-record=${name},${hostIp}`];
     if (r.type === 'MX') return [`mx-host=${name},${r.value!.split(' ')[1].replace(/\.$/, '')},10`];
     if (r.type === 'TXT') return [`txt-record=${name},${quoteTxt(r.value!).replace(/" "/g, '","')}`];
+    if (r.type === 'SRV') {
+      const [priority, weight, port, target] = r.value!.split(' ');
+      return [`srv-host=${name},${target.replace(/\.$/, '')},${port},${priority},${weight}`];
+    }
+    if (r.type === 'CNAME') return [`cname=${name},${r.value!.replace(/\.$/, '')}`];
     return [];
   });
 }

@@ -45,7 +45,7 @@ export function siteWithEnv(values: Record<string, string>): string {
 
 /** Ports base+25, base+587, ... so stacks of different tests never collide. */
 export function portsFrom(base: number): Record<string, string> {
-  const ports = { SMTP: 25, SUBMISSION: 587, SUBMISSIONS: 465, IMAP: 143, IMAPS: 993, POP3: 110, POP3S: 995, HTTP: 80, MANAGESIEVE: 4190 };
+  const ports = { SMTP: 25, SUBMISSION: 587, SUBMISSIONS: 465, IMAP: 143, IMAPS: 993, POP3: 110, POP3S: 995, HTTP: 80, MANAGESIEVE: 4190, HTTPS: 443 };
   return Object.fromEntries(Object.entries(ports).map(([k, p]) => [`MAIL_PORT_${k}`, String(base + p)]));
 }
 
@@ -110,6 +110,12 @@ export function dnsmasqZone(records: DnsRecord[], mutate: (r: DnsRecord) => DnsR
     if (r.type === 'A') lines.push(`host-record=${name},${r.value}`);
     if (r.type === 'MX') lines.push(`mx-host=${name},${r.value.split(' ')[1].replace(/\.$/, '')},${r.value.split(' ')[0]}`);
     if (r.type === 'TXT') lines.push(`txt-record=${name},${quoteTxt(r.value).replace(/" "/g, '","')}`);
+    if (r.type === 'SRV') {
+      const [priority, weight, port, target] = r.value.split(' ');
+      lines.push(`srv-host=${name},${target.replace(/\.$/, '')},${port},${priority},${weight}`);
+    }
+    // dnsmasq answers a CNAME only for a target it knows (a host-record: the A record above).
+    if (r.type === 'CNAME') lines.push(`cname=${name},${r.value.replace(/\.$/, '')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -180,9 +180,9 @@ class FakeHandle implements ContainerHandle {
     return { release: async () => { this.log(`release ${c.name}`); } };
   }
 
-  async putFiles(files: readonly FileSpec[]) {
+  async putFiles(files: readonly FileSpec[], under?: string) {
     const c = this.c;
-    for (const f of files) if (f.content !== undefined) c.files.set(`/${f.path.replace(/^\/+/, '')}`, Buffer.from(f.content));
+    for (const f of files) if (f.content !== undefined && (!under || f.path.startsWith(`${under}/`))) c.files.set(`/${f.path.replace(/^\/+/, '')}`, Buffer.from(f.content));
   }
   async putArchive() { this.log(`put archive ${this.c.name}`); }
   async readFile(path: string) { return this.c.files.get(path); }

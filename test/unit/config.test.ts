@@ -17,7 +17,7 @@ test('no .env at all: the local sandbox on 127.0.0.1 with a self-signed certific
   t.is(config.certMode, 'selfsigned');
   t.deepEqual(config.binds, ['127.0.0.1', '::1'], 'this host only, IPv4 and IPv6');
   t.is(config.project, 'mailctl');
-  t.deepEqual(config.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190 });
+  t.deepEqual(config.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 80, managesieve: 4190, https: 443 });
 });
 
 test('.env values, with real environment variables on top', (t) => {

@@ -14,7 +14,7 @@ import { unpauseAll } from '../../src/ops/backup.js';
 import { stopServices } from '../../src/ops/restore.js';
 import { OperationalError } from '../../src/core/errors.js';
 import { LABEL, projectLabels } from '../../src/model/labels.js';
-import { applyContainerSteps } from '../../src/plan/execute.js';
+import { applyContainerSteps } from '../../src/plan/apply-containers.js';
 import { plan as planContainers } from '../../src/plan/containers.js';
 import { observeStack } from '../../src/plan/observe.js';
 import { desiredServices, planStack } from '../../src/plan/stack-plan.js';
@@ -30,10 +30,10 @@ const labelsOf = (service: string) => projectLabels('p', service);
 test('executor: a new stack is created in order, each container started after its files are in', async (t) => {
   const engine = new FakeEngine();
   const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
-  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }] as never;
+  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }, { name: 'web', ref: 'mailctl/web:1' }] as never;
   const steps = planContainers(desiredServices(config, targets, { 'mailctl/dovecot:1': 'sha256:d', 'mailctl/chasquid:1': 'sha256:c' }), []);
   await applyContainerSteps(engine, config, steps, 'p-net', progress, false);
-  t.deepEqual(engine.calls, ['create p-dovecot', 'start p-dovecot', 'create p-chasquid', 'start p-chasquid']);
+  t.deepEqual(engine.calls, ['create p-dovecot', 'start p-dovecot', 'create p-chasquid', 'start p-chasquid', 'create p-web', 'start p-web']);
   t.true(engine.byName('p-dovecot')!.files.has('/etc/dovecot/dovecot.conf'), 'the generated configuration is put in at create');
   t.is(engine.byName('p-chasquid')!.labels[LABEL.service], 'chasquid');
 });
@@ -41,7 +41,7 @@ test('executor: a new stack is created in order, each container started after it
 test('executor: a changed container is replaced, the old one set aside until the new one exists', async (t) => {
   const engine = new FakeEngine();
   const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
-  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }] as never;
+  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }, { name: 'web', ref: 'mailctl/web:1' }] as never;
   const old = engine.addContainer('p-dovecot', { ...labelsOf('dovecot'), [LABEL.configHash]: 'old' });
   const steps = planContainers(desiredServices(config, targets, {}), [{ id: old.id, name: 'p-dovecot', service: 'dovecot', state: 'running', configHash: 'old' }]);
   await applyContainerSteps(engine, config, steps.filter((s) => s.service === 'dovecot'), 'p-net', progress, false);
@@ -52,7 +52,7 @@ test('executor: a changed container is replaced, the old one set aside until the
 test('executor, rolling: a new container that does not run is removed and the old one comes back under its name', async (t) => {
   const engine = new FakeEngine();
   const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
-  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:2' }, { name: 'chasquid', ref: 'mailctl/chasquid:2' }] as never;
+  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:2' }, { name: 'chasquid', ref: 'mailctl/chasquid:2' }, { name: 'web', ref: 'mailctl/web:2' }] as never;
   const old = engine.addContainer('p-dovecot', { ...labelsOf('dovecot'), [LABEL.configHash]: 'old' });
   engine.onStart.set('p-dovecot', { state: 'exited' });
   const steps = planContainers(desiredServices(config, targets, {}), [{ id: old.id, name: 'p-dovecot', service: 'dovecot', state: 'running', configHash: 'old' }]);
@@ -75,8 +75,8 @@ test('up --dry-run on a new project: the plan names images, network, volumes, ce
   const by = (kind: string) => result.steps.filter((s) => s.kind === kind).map((s) => `${s.action} ${s.name}`);
   t.deepEqual(by('network'), ['create p-net']);
   t.true(by('volume').includes('create p-mail') && by('volume').includes('create p-certs') && by('volume').includes('create p-guard-state'));
-  t.deepEqual(by('image').map((s) => s.replace(/:[0-9a-f]{12}$/, '')), ['build mailctl/chasquid', 'build mailctl/dovecot', 'build mailctl/guard']);
-  t.deepEqual(by('container'), ['create p-dovecot', 'create p-chasquid', 'create p-guard']);
+  t.deepEqual(by('image').map((s) => s.replace(/:[0-9a-f]{12}$/, '')), ['build mailctl/chasquid', 'build mailctl/dovecot', 'build mailctl/guard', 'build mailctl/web']);
+  t.deepEqual(by('container'), ['create p-dovecot', 'create p-chasquid', 'create p-web', 'create p-guard']);
   t.regex(result.steps.find((s) => s.kind === 'certificate')!.reason, /makes a local CA in .*certs\/p and its certificate for mail\.example\.test/);
   t.deepEqual(by('dkim'), ['check every served domain'], 'its domains cannot be read before chasquid runs');
 });
@@ -168,7 +168,7 @@ test('executor: a container of the same name that mailctl did not make is named,
   const engine = new FakeEngine();
   const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_BAN: 'off' });
   engine.addContainer('p-dovecot', {});
-  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }] as never;
+  const targets = [{ name: 'dovecot', ref: 'mailctl/dovecot:1' }, { name: 'chasquid', ref: 'mailctl/chasquid:1' }, { name: 'web', ref: 'mailctl/web:1' }] as never;
   const steps = planContainers(desiredServices(config, targets, {}), []);
   const err = await t.throwsAsync(applyContainerSteps(engine, config, steps, 'p-net', progress, false), { instanceOf: OperationalError });
   t.regex(err!.message, /a container named p-dovecot exists that mailctl did not make .*: remove it \(`docker rm p-dovecot`\) or choose another MAILCTL_PROJECT/);
@@ -187,7 +187,7 @@ test('plan: a MAIL_SUBNET the network does not have is refused with the fix, and
   t.deepEqual(engine.calls, [], 'nothing was built, made or started');
 });
 
-test('plan: a manual certificate that is missing, a local CA that is unreadable or cannot certify MAIL_HOSTNAME: a refused step, not a crash (found by a break-it session)', async (t) => {
+test('plan: a manual certificate that is missing, a local CA that is unreadable: a refused step; one that cannot certify MAIL_HOSTNAME: a new CA, said, not a crash (found by a break-it session)', async (t) => {
   const engine = new FakeEngine();
   engine.images.set('debian:trixie-slim', 'sha256:base');
   const certStep = async (config: ReturnType<typeof configFrom>) => (await up(engine, config, { dryRun: true }, progress)).steps.find((s) => s.kind === 'certificate')!;
@@ -200,10 +200,10 @@ test('plan: a manual certificate that is missing, a local CA that is unreadable 
   await up(engine, config, { dryRun: true }, progress);
   ensureLocalCa(join(dir, 'certs', 'p'), 'p', 'mail.example.test', false, 'example.test');
   const outside = await certStep(configFrom({ MAILCTL_PROJECT: 'p', MAIL_DOMAIN: 'example.test', MAIL_HOSTNAME: 'mx.other.test' }, dir));
-  t.is(outside.action, 'refuse');
-  t.regex(outside.reason, /MAIL_HOSTNAME mx\.other\.test is outside what the local CA in .* may certify \(example\.test and their subdomains\): choose a MAIL_HOSTNAME under those, or remove .*ca\.crt and ca\.key/);
+  t.is(outside.action, 'install', 'a CA that may not certify a name is made again, and the plan says so');
+  t.regex(outside.reason, /makes a new local CA in .*; clients must then trust the new ca\.crt/);
   writeFileSync(join(dir, 'certs', 'p', 'ca.crt'), 'garbage\n');
   const corrupt = await certStep(config);
   t.is(corrupt.action, 'refuse');
-  t.regex(corrupt.reason, /ca\.crt cannot be read as a certificate .*: restore it \(and ca\.key\) from a backup, or remove both/);
+  t.regex(corrupt.reason, /ca\.crt or its ca\.key cannot be read .*: restore both from a backup, or remove both to make a new CA/);
 });

@@ -7,7 +7,7 @@ import { renderPostDataHook } from '../../src/render/hook.js';
 import { stackSpecs } from '../../src/plan/services.js';
 import { configFrom } from '../helpers/config.js';
 
-const images = { chasquid: 'c', dovecot: 'd', spamassassin: 's', clamav: 'v' };
+const images = { chasquid: 'c', dovecot: 'd', spamassassin: 's', clamav: 'v', web: 'w' };
 
 test('no filter, no hook: nothing runs per message', (t) => {
   t.is(renderPostDataHook({}), undefined);
@@ -62,7 +62,7 @@ test('a virus is refused (exit 20); clamd unreachable defers (exit 75), never a 
 
 test('filters on: their containers join the stack; chasquid gets the hook', (t) => {
   const specs = stackSpecs(configFrom({ SPAMASSASSIN: 'on', CLAMAV: 'on', MAILCTL_PROJECT: 'p' }), { images });
-  t.deepEqual(specs.map((s) => s.name), ['p-dovecot', 'p-chasquid', 'p-spamassassin', 'p-clamav']);
+  t.deepEqual(specs.map((s) => s.name), ['p-dovecot', 'p-chasquid', 'p-spamassassin', 'p-clamav', 'p-web']);
   const hook = specs[1].files.find((f) => f.path === '/etc/chasquid/hooks/post-data');
   t.is(hook?.mode, 0o755);
   t.deepEqual(specs[3].mounts, [{ volume: 'p-clamav-db', target: '/var/lib/clamav' }, { volume: 'p-filter-sockets', target: '/run/mailctl-filters' }]);

@@ -37,7 +37,7 @@ test('image references carry the hash', (t) => {
 });
 
 test('service arguments: none means all, unknown is a usage error', (t) => {
-  t.deepEqual(parseImageNames([]), ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard']);
+  t.deepEqual(parseImageNames([]), ['chasquid', 'dovecot', 'certbot', 'dockerproxy', 'spamassassin', 'clamav', 'guard', 'web']);
   t.deepEqual(parseImageNames(['dovecot']), ['dovecot']);
   t.throws(() => parseImageNames(['postfix']), { instanceOf: UsageError, message: /unknown service "postfix"/ });
 });

@@ -61,7 +61,7 @@ test('dovecot: quota from MAIL_QUOTA (0: unlimited), temporary refusal at RCPT, 
 test('spam to Junk: the global before script only with SpamAssassin on', (t) => {
   t.notRegex(renderMailboxConf(configFrom()), /spam-to-junk/);
   t.regex(renderMailboxConf(configFrom({ SPAMASSASSIN: 'on' })), /sieve_script spam-to-junk \{\n {2}type = before\n {2}driver = file\n {2}path = \/etc\/dovecot\/sieve\/spam-to-junk\.sieve/);
-  const hook = stackSpecs(configFrom({ SPAMASSASSIN: 'on', SPAM_TAG_SCORE: '4', SPAM_REJECT_SCORE: '12.5' }), { images: { chasquid: 'c', dovecot: 'd', spamassassin: 's' } })
+  const hook = stackSpecs(configFrom({ SPAMASSASSIN: 'on', SPAM_TAG_SCORE: '4', SPAM_REJECT_SCORE: '12.5' }), { images: { chasquid: 'c', dovecot: 'd', spamassassin: 's', web: 'w' } })
     .find((s) => s.service === 'chasquid')!.files.find((f) => f.path === '/etc/chasquid/hooks/post-data')!.content!;
   t.regex(hook, /exit !\(s >= 12\.5\)/);
   t.regex(hook, /exit !\(s >= 4\)/);
@@ -84,7 +84,7 @@ test('the Sieve sender: its own passdb, kept apart from the accounts by username
   t.regex(rc, /^user mailctl\+sieve@mx\.example\.com$/m);
   t.regex(rc, /^passwordeval cat \/etc\/mailctl\/users\/sieve-sender\.secret$/m);
   t.notRegex(rc, /^password /m, 'no password in the file');
-  const dovecot = stackSpecs(config, { images: { chasquid: 'c', dovecot: 'd' } }).find((s) => s.service === 'dovecot')!;
+  const dovecot = stackSpecs(config, { images: { chasquid: 'c', dovecot: 'd', web: 'w' } }).find((s) => s.service === 'dovecot')!;
   t.deepEqual(dovecot.files.map((f) => [f.path, f.mode]), [['/etc/dovecot/dovecot.conf', 0o644], ['/etc/mailctl/msmtprc', 0o644]]);
   t.true(dovecot.ports.some((p) => p.container === 4190 && p.key === 'MAIL_PORT_MANAGESIEVE'));
 });

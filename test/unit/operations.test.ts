@@ -17,7 +17,7 @@ import { stackSpecs } from '../../src/plan/services.js';
 import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/model/limits.js';
 import { configFrom } from '../helpers/config.js';
 
-const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee' };
+const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee', web: 'mailctl/web:fff' };
 
 test('manifest: a good one parses; a foreign format or unknown volume is a clear error', (t) => {
   const good = { format: 'mailctl-backup/1', project: 'p', domain: 'example.com', hostname: 'mail.example.com', volumes: ['users', 'mail'], site: ['.env'] };
@@ -83,7 +83,7 @@ function composeFor(raw: Record<string, string> = {}) {
 test('compose: same images, ports, volumes, healthchecks and config hash as the specs', (t) => {
   const { specs, out } = composeFor({ MAIL_PORT_SMTP: '2525' });
   const doc = parse(stringify(out.document)) as { services: Record<string, any>; volumes: Record<string, any>; networks: any };
-  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid']);
+  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid', 'web']);
   const chasquid = doc.services.chasquid;
   t.is(chasquid.image, 'mailctl/chasquid:aaa');
   t.is(chasquid.container_name, 'p-chasquid');
@@ -98,16 +98,22 @@ test('compose: same images, ports, volumes, healthchecks and config hash as the 
   t.deepEqual(doc.volumes['p-mail'], { external: true, name: 'p-mail' });
   t.is(doc.networks.default.name, 'p-net');
   // The domain's directory lives on the state volume: written there by mailctl, not bind-mounted.
-  t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]), [['chasquid', ['/var/lib/chasquid/submission', '/var/lib/chasquid/domains/example.com']]]);
+  t.deepEqual(out.volumeFiles.map((v) => [v.spec.service, v.files.map((f) => f.path)]).slice(0, 1), [['chasquid', ['/var/lib/chasquid/submission', '/var/lib/chasquid/domains/example.com']]]);
+  // The web service's read-only root takes its files on its volume, written there too.
+  t.deepEqual(out.volumeFiles[1].files.map((f) => f.path).filter((p) => p.endsWith('.conf') || p.endsWith('.txt')), ['/srv/mailctl-web/nginx.conf', '/srv/mailctl-web/example.com/.well-known/mta-sts.txt']);
+  t.deepEqual(doc.services.web.ports, ['127.0.0.1:80:80', '127.0.0.1:443:443']);
+  t.is(doc.services.web.read_only, true);
+  t.deepEqual(doc.services.web.tmpfs, ['/run:rw,nosuid,nodev,noexec,size=1m,uid=2502,gid=2500']);
   t.deepEqual(out.files.map((f) => f.path), ['dovecot/etc/dovecot/dovecot.conf', 'dovecot/etc/mailctl/msmtprc', 'chasquid/etc/chasquid/chasquid.conf', 'chasquid/etc/chasquid/submission/chasquid.conf']);
 });
 
 test('compose: acme adds the proxy (with the socket) and certbot (with its aliases); filters add the hook file', (t) => {
   const { out } = composeFor({ CERT_MODE: 'acme', ACME_EMAIL: 'a@example.com', SPAMASSASSIN: 'on', MAIL_SUBNET: '172.29.99.0/24' });
   const doc = out.document as { services: Record<string, any>; networks: any };
-  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid', 'dockerproxy', 'certbot', 'spamassassin']);
+  t.deepEqual(Object.keys(doc.services), ['dovecot', 'chasquid', 'dockerproxy', 'certbot', 'spamassassin', 'web']);
   t.deepEqual(doc.services.dockerproxy.volumes[0], { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' });
-  t.deepEqual(doc.services.certbot.networks.default.aliases, ['mail.example.com']);
+  t.is(doc.services.certbot.networks.default, null, 'http-01 goes through the web service');
+  t.deepEqual(doc.services.web.networks.default.aliases, ['mail.example.com', 'autoconfig.example.com', 'autodiscover.example.com', 'mta-sts.example.com']);
   t.deepEqual(doc.networks.default.ipam, { config: [{ subnet: '172.29.99.0/24' }] });
   t.true(out.files.some((f) => f.path === 'chasquid/etc/chasquid/hooks/post-data' && f.mode === 0o755));
 });
@@ -199,10 +205,11 @@ test('doctor knows the greeting of every port a stack can publish', (t) => {
   t.true(ports.length >= 8);
 });
 
-test('compose: certbot (on the stack network) is published on IPv4 and IPv6 for a wildcard MAIL_BIND', (t) => {
+test('compose: the web service (on the stack network) is published on IPv4 and IPv6 for a wildcard MAIL_BIND; certbot not at all', (t) => {
   const { out } = composeFor({ CERT_MODE: 'acme', MAIL_BIND: '0.0.0.0,::' });
   const doc = parse(stringify(out.document)) as { services: Record<string, any> };
-  t.deepEqual(doc.services.certbot.ports, ['0.0.0.0:80:80', '[::]:80:80']);
+  t.deepEqual(doc.services.web.ports, ['0.0.0.0:80:80', '[::]:80:80', '0.0.0.0:443:443', '[::]:443:443']);
+  t.is(doc.services.certbot.ports, undefined);
   t.is(doc.services.dovecot.network_mode, 'host');
 });
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { currentDomains } from '../../accounts/domains.js';
 import { renew } from '../../certs/renew.js';
 import { printJson, type CliContext } from '../context.js';
 import { runner, type Run } from '../runner.js';
@@ -10,7 +11,8 @@ export function register(program: Command, context: CliContext): void {
     .option('--force', 'renew even if the certificate is not due')
     .option('--json', 'print the result as JSON')
     .action(runner(context, async ({ config, progress, engine }: Run, opts: { force?: boolean; json?: boolean }) => {
-      const result = await renew(await engine(), config, { force: opts.force }, progress);
+      const docker = await engine();
+      const result = await renew(docker, config, { force: opts.force, domains: await currentDomains(docker, config) }, progress);
       if (opts.json) return printJson(context, result);
       const line = (label: string, c?: { serial: string; notAfter: string }) =>
         `  ${label} ${c ? `serial ${c.serial}, expires ${c.notAfter}` : 'none'}\n`;

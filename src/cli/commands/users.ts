@@ -15,6 +15,7 @@ import { normalizeDomain } from '../../names/validate.js';
 import type { CliContext } from '../context.js';
 import { action, type Output } from '../runner.js';
 import { newPassword } from '../prompt.js';
+import { refreshForDomains } from '../../plan/refresh-domains.js';
 
 /**
  * An action that needs a new password: the address is checked first, then the
@@ -47,6 +48,9 @@ function aliasChangeLines(changes: { alias: string; targets?: string[]; why: str
   return changes.map((c) => (c.targets ? `${c.alias} -> ${c.targets.join(', ')} (${c.why})` : `removed alias ${c.alias} (${c.why})`));
 }
 
+/** A changed list of domains reaches the web service and the certificate. */
+const webFollows = (docker: Engine, config: Config, progress: Progress) => (domains: readonly string[]) => refreshForDomains(docker, config, domains, progress);
+
 export function register(program: Command, context: CliContext): void {
   program
     .command('add-user')
@@ -55,7 +59,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--password-stdin', 'read the password from stdin (one line)')
     .option('--json', 'print the result as JSON')
     .action(passwordAction(context, async (docker, config, progress, address, password) => {
-      const r = await addUser(docker, config, address, password, progress);
+      const r = await addUser(docker, config, address, password, progress, webFollows(docker, config, progress));
       const lines = [`added ${r.address}${r.unicode ? ` (${r.unicode})` : ''}${r.domainAdded ? ' (and its new domain)' : ''}`];
       if (r.setAside) lines.push(`mail an earlier ${r.address} left was set aside in the dovecot container: ${r.setAside}`);
       for (const role of r.roleAliases) lines.push(`${role.alias} -> ${role.target}`);
@@ -126,7 +130,7 @@ export function register(program: Command, context: CliContext): void {
     .argument('<domain>', 'e.g. example.org')
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, progress, domain: string) => {
-      const r = await addDomain(docker, config, domain, progress);
+      const r = await addDomain(docker, config, domain, progress, webFollows(docker, config, progress));
       const text = r.added ? `added ${r.domain}: publish its records (\`mailctl dns --domain ${r.domain}\`)` : `${r.domain} is already served`;
       for (const warning of r.warnings) context.stderr.write(`mailctl: warning: ${warning}\n`);
       return { json: r, text: [text, ...r.roleAliases.map((a) => `${a.alias} -> ${a.target}`)].join('\n') };
@@ -139,7 +143,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--force', 'remove it even with users (their accounts go, their mail is kept)')
     .option('--json', 'print the result as JSON')
     .action(action(context, async (docker, config, progress, domain: string, opts: { force?: boolean }) => {
-      const r = await delDomain(docker, config, domain, opts, progress);
+      const r = await delDomain(docker, config, domain, { ...opts, domainsChanged: webFollows(docker, config, progress) }, progress);
       const lines = [`removed ${r.domain}${r.removedUsers.length ? ` and ${r.removedUsers.length} account(s)` : ''}`];
       for (const kept of r.setAside) lines.push(`mail kept in the dovecot container: ${kept}`);
       return { json: r, text: [...lines, ...aliasChangeLines(r.aliasChanges)].join('\n') };
