@@ -231,7 +231,10 @@ test.serial('up --rolling: a replacement that does not come up is rolled back, a
   const broken = mkdtempSync(join(tmpdir(), 'mailctl-images-'));
   cpSync(join(ROOT, 'images'), broken, { recursive: true });
   const dockerfile = join(broken, 'dovecot/Dockerfile');
-  writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace('CMD ["/usr/sbin/dovecot", "-F"]', 'CMD ["false"]'));
+  const original = readFileSync(dockerfile, 'utf8');
+  const exitsAtOnce = original.replace(/^CMD \[.*\]$/m, 'CMD ["false"]');
+  t.not(exitsAtOnce, original, 'the Dockerfile has a CMD line to replace');
+  writeFileSync(dockerfile, exitsAtOnce);
   const failed = await cli(['up', '--rolling'], undefined, { MAILCTL_IMAGES_DIR: broken });
   t.is(failed.code, 1, show(failed));
   t.regex(failed.stderr, /rolling back to the container it replaced/);
