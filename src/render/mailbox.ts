@@ -119,6 +119,11 @@ sieve_script personal {
 sieve_quota_script_count = 32
 sieve_quota_storage_size = 1M
 sieve_max_script_size = 256k
+# No enotify: its notify :from would send mail as any address through the Sieve
+# sender (found by a break-it session); vacation and redirect are what users need.
+sieve_extensions {
+  enotify = no
+}
 ${spamToJunk}
 # Vacation replies and redirects leave through chasquid's submission port,
 # logged in as ${sieveSender(config)}; a redirect is sent as the user.

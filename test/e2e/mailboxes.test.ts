@@ -164,6 +164,11 @@ print(reply()); s.sendall(b'AUTHENTICATE "PLAIN" "AGJvYkBleGFtcGxlLnRlc3QAbWFpbG
   writeFileSync(huge, `${'# a comment line to make the script large\n'.repeat(8000)}keep;\n`);
   const tooBig = await sieveConnect(ALICE, ['--upload', '--localsieve', huge, '--remotesieve', 'huge']);
   t.not(tooBig.code, 0, `a 330 KB script is refused (scripts are outside the mail quota): ${show(tooBig)}`);
+  // enotify's notify :from would send as any address through the Sieve sender (found by a break-it session).
+  const notify = join(site, 'notify.sieve');
+  writeFileSync(notify, 'require ["enotify"];\nnotify :from "Chief <bob@example.test>" :message "pay" "mailto:victim@example.test";\n');
+  const noEnotify = await sieveConnect(ALICE, ['--upload', '--localsieve', notify, '--remotesieve', 'notify']);
+  t.not(noEnotify.code, 0, `a script that needs enotify does not compile: ${show(noEnotify)}`);
 });
 
 test.serial('fileinto files; +tag is :detail of the To header, not of the envelope (chasquid drops it)', async (t) => {

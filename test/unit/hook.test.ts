@@ -17,7 +17,7 @@ test('no filter, no hook: nothing runs per message', (t) => {
 
 test('spam: refused from the reject score, marked X-Spam-Flag between tag and reject; spamd unreachable passes unchecked', (t) => {
   const hook = renderPostDataHook({ spamd: { socket: '/run/mailctl-filters/spamd.sock', tag: 5, reject: 10 } })!;
-  t.regex(hook, /spamc -x -c -t 60 -U \/run\/mailctl-filters\/spamd\.sock/);
+  t.regex(hook, /spamc -x -c -t 60 -s 20971520 -U \/run\/mailctl-filters\/spamd\.sock/);
   t.regex(hook, /exit !\(s >= 10\)/);
   t.regex(hook, /exit !\(s >= 5\)/);
   t.regex(hook, /echo "spam detected \(score \$score, refused from 10\)"; exit 20/);
@@ -47,6 +47,9 @@ test('the hook compares scores as numbers against the two thresholds (real bash 
   t.is(verdict('10.5/5.0', 1), 'refused');
   t.is(verdict('1000.0/5.0', 1), 'refused');
   t.is(verdict('0/0', 74), 'unchecked');
+  // spamc answers 0/0 for what it skipped (over -s): never "ham" (found by a break-it session).
+  t.is(verdict('0/0', 0), 'unchecked');
+  t.regex(runHook(hook, '0/0', 0).out, /X-Spam-Status: unchecked \(too large to scan\)/);
   t.is(verdict('junk; rm -rf /', 0), 'unchecked', 'what is not a number is never handed to awk');
   t.regex(runHook(hook, '7.2/5.0', 1).out, /^X-Spam-Score: 7\.2\/5\.0\nX-Spam-Flag: YES\nX-Spam-Status: Yes, score=7\.2 tag=5 reject=10\.5$/);
 });

@@ -114,3 +114,7 @@ test('mailctl quota SIZE: stored as dovecot reads it; "default" and 0 have their
   t.is(quotaArgument('Default'), 'default');
   for (const bad of ['5X', '-1', '512', 'unlimited', '1G;reboot']) t.throws(() => quotaArgument(bad), { message: /is not a size such as 5G/ }, bad);
 });
+
+test('Sieve without enotify: its notify :from would send as anyone through the Sieve sender (found by a break-it session)', (t) => {
+  t.regex(renderMailboxConf(configFrom()), /sieve_extensions \{\n {2}enotify = no\n\}/);
+});

@@ -108,6 +108,13 @@ test("dovecot's Sieve sender: <> (vacation) or an account's own address (redirec
     t.is(r.code, 20, from);
     t.regex(r.reply, /not an account of this server/);
   }
+  // A redirect is sent as its user: a From in this server's domains that is not theirs would be DKIM-signed
+  // for whoever forged it on port 25 (found by a break-it session); their own, and outside ones, pass.
+  const forged = as(sieve, 'alice@x.test', 'From: Bob <bob@x.test>');
+  t.is(forged.code, 20);
+  t.regex(forged.reply, /a redirect by alice@x\.test may not carry the From bob@x\.test: not one of their addresses/);
+  t.is(as(sieve, 'alice@x.test', 'From: Alice <Alice+news@X.test>').code, 0, 'their own address, any case and +tag');
+  t.is(as(sieve, 'alice@x.test', 'From: Bob <bob@x.test>, someone@outside.test').code, 20, 'every address of the From');
   // Names that only look alike are checked as people. (Any domain after mailctl+sieve@ is the Sieve
   // sender's shape: no account name may hold a "+", and dovecot authenticates that shape only
   // against the Sieve sender's own passdb, which holds the one name.)
