@@ -58,6 +58,9 @@ export function envLineProblems(text: string): string[] {
   text.split(/\r\n|\n|\r/).forEach((line, i) => {
     const bare = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*$/.exec(line);
     if (bare) problems.push(`line ${i + 1}: ${bare[1]} has no value: write ${bare[1]}=VALUE (or remove the line)`);
+    // KEY= with nothing after it would quietly mean the default (found by a break-it session).
+    const empty = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*$/.exec(line);
+    if (empty) problems.push(`line ${i + 1}: ${empty[1]} is empty: give it a value, or remove the line (or put # before it) for the default`);
     const set = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]/.exec(line);
     if (!set) return;
     const first = seen.get(set[1]);

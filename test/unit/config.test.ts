@@ -133,6 +133,8 @@ test('.env lines dotenv would skip or take twice, odd files, and wide or unbound
   const err = t.throws(load('MAIL_DOMAIN=example.com\nCERT_MODE\nCERT_MODE=selfsigned\nCERT_MODE=acme\n'), { instanceOf: UsageError });
   t.regex(err!.message, /line 2: CERT_MODE has no value: write CERT_MODE=VALUE/);
   t.regex(err!.message, /CERT_MODE is set twice \(lines 3 and 4\)/);
+  // KEY= would quietly be the default (found by a break-it session).
+  t.throws(load('MAIL_DOMAIN=example.com\nMAIL_QUOTA=\nDKIM_SELECTOR=  \n'), { message: /line 2: MAIL_QUOTA is empty: give it a value, or remove the line .*line 3: DKIM_SELECTOR is empty/s });
   t.throws(load(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2])), { message: /\.env is not a text file/ });
   t.throws(load('#'.repeat(70 * 1024)), { message: /is 70 KiB: a \.env is a few lines/ });
   const many = t.throws(load(`MAIL_DOMAIN=example.com\n${Array.from({ length: 3000 }, (_, i) => `UNKNOWN_${i}=1`).join('\n')}\n`));

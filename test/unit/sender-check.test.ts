@@ -100,7 +100,7 @@ test("dovecot's Sieve sender: <> (vacation) or an account's own address (redirec
   const sieve = 'mailctl+sieve@mail.x.test';
   const vacation = 'From: Alice <alice@x.test>\r\nAuto-Submitted: auto-replied';
   t.is(as(sieve, '<>', vacation).code, 0);
-  t.is(as(sieve, '', 'From: someone@outside.test').code, 0, 'a redirect keeps the original From');
+  t.is(as(sieve, 'alice@x.test', 'From: someone@outside.test').code, 0, 'a redirect keeps the original From');
   t.is(as(sieve, 'alice@x.test', 'From: someone@outside.test').code, 0);
   t.is(as(sieve, 'Bob+x@X.test', 'From: someone@outside.test').code, 0);
   for (const from of ['ceo@outside.test', 'team@x.test', 'nobody@x.test']) {
@@ -108,6 +108,10 @@ test("dovecot's Sieve sender: <> (vacation) or an account's own address (redirec
     t.is(r.code, 20, from);
     t.regex(r.reply, /not an account of this server/);
   }
+  // A vacation reply's From (a script's :from) stays within this server's domains (found by a break-it session).
+  const outsideFrom = as(sieve, '<>', 'From: Bank <alerts@bank.test>\r\nAuto-Submitted: auto-replied');
+  t.is(outsideFrom.code, 20);
+  t.regex(outsideFrom.reply, /a vacation reply may not be from alerts@bank\.test: not an address of this server/);
   // A redirect is sent as its user: a From in this server's domains that is not theirs would be DKIM-signed
   // for whoever forged it on port 25 (found by a break-it session); their own, and outside ones, pass.
   const forged = as(sieve, 'alice@x.test', 'From: Bob <bob@x.test>');
