@@ -8,7 +8,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeAtomic } from '../core/files.js';
 import { UsageError } from '../core/errors.js';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { lazy } from '../core/lazy.js';
+
+const loadForge = lazy<typeof Forge>('node-forge');
 
 export interface CertPair {
   /** Leaf certificate (PEM), as served. */
@@ -58,7 +61,7 @@ const SERVER_DAYS = 397;
  * addresses and URIs only under the stack's names; no IP address at all.
  */
 function nameConstraints(names: readonly string[]): object {
-  const { asn1 } = forge;
+  const { asn1 } = loadForge();
   const general = (tag: number, value: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, false, value)]);
   // dNSName [2] covers subdomains; rfc822Name [1] and uniformResourceIdentifier [6] need "host" and ".host".
   const permitted = names.flatMap((n) => [general(2, n), general(1, n), general(1, `.${n}`), general(6, n), general(6, `.${n}`)]);
@@ -75,8 +78,8 @@ function nameConstraints(names: readonly string[]): object {
 export function unreadableCa(dir: string): string | undefined {
   const caPath = join(dir, 'ca.crt');
   try {
-    forge.pki.certificateFromPem(readFileSync(caPath, 'utf8'));
-    forge.pki.privateKeyFromPem(readFileSync(join(dir, 'ca.key'), 'utf8'));
+    loadForge().pki.certificateFromPem(readFileSync(caPath, 'utf8'));
+    loadForge().pki.privateKeyFromPem(readFileSync(join(dir, 'ca.key'), 'utf8'));
     return undefined;
   } catch (err) {
     return `${caPath} or its ca.key cannot be read (${(err as Error).message}): restore both from a backup, or remove both to make a new CA (clients must then trust the new ca.crt)`;
@@ -85,15 +88,15 @@ export function unreadableCa(dir: string): string | undefined {
 
 /** Pure apart from the clock and randomness: a certificate as PEM. */
 export function issueCertificate(req: Issue): string {
-  const key = forge.pki.privateKeyFromPem(req.keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const key = loadForge().pki.privateKeyFromPem(req.keyPem) as Forge.pki.rsa.PrivateKey;
+  const cert = loadForge().pki.createCertificate();
+  cert.publicKey = loadForge().pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = serial();
   const now = Date.now();
   cert.validity.notBefore = new Date(now - 3600 * 1000);
   cert.validity.notAfter = new Date(now + req.days * DAY);
   cert.setSubject([{ name: 'commonName', value: req.subjectCN }, { name: 'organizationName', value: 'mailctl' }]);
-  const issuerCert = req.issuer ? forge.pki.certificateFromPem(req.issuer.certPem) : undefined;
+  const issuerCert = req.issuer ? loadForge().pki.certificateFromPem(req.issuer.certPem) : undefined;
   cert.setIssuer(issuerCert ? issuerCert.subject.attributes : cert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: req.ca, critical: true },
@@ -111,9 +114,9 @@ export function issueCertificate(req: Issue): string {
     extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuerCert.generateSubjectKeyIdentifier().getBytes() });
   }
   cert.setExtensions(extensions);
-  const signer = forge.pki.privateKeyFromPem(req.issuer?.keyPem ?? req.keyPem);
-  cert.sign(signer as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  const signer = loadForge().pki.privateKeyFromPem(req.issuer?.keyPem ?? req.keyPem);
+  cert.sign(signer as Forge.pki.rsa.PrivateKey, loadForge().md.sha256.create());
+  return loadForge().pki.certificateToPem(cert);
 }
 
 /** True when `certPem` names `hostname` (and every one of `names`), was signed by `caPem`, and is not due for renewal. */
@@ -200,7 +203,7 @@ export function ensureLocalCa(dir: string, project: string, hostname: string, fo
 export function caCovers(caPem: string, scopeFile: string | undefined, hostname: string, domain: string, names: readonly string[]): boolean {
   let scope = scopeFile?.split('\n').map((l) => l.trim()).filter(Boolean);
   if (!scope) {
-    const constrained = (forge.pki.certificateFromPem(caPem) as unknown as { getExtension(id: { id: string }): unknown }).getExtension({ id: '2.5.29.30' });
+    const constrained = (loadForge().pki.certificateFromPem(caPem) as unknown as { getExtension(id: { id: string }): unknown }).getExtension({ id: '2.5.29.30' });
     if (!constrained) return true;
     scope = caScope(hostname, domain);
   }

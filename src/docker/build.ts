@@ -1,5 +1,8 @@
 /** Image builds through the engine, with tar-fs build contexts. */
-import tar from 'tar-fs';
+import type TarFs from 'tar-fs';
+import { lazy } from '../core/lazy.js';
+
+const tarFs = lazy<typeof TarFs>('tar-fs');
 import { OperationalError } from '../core/errors.js';
 import { LABEL } from '../model/labels.js';
 import { shortReason, type Engine } from './engine.js';
@@ -30,7 +33,7 @@ export interface BuildRequest {
  */
 export async function buildImage(engine: Engine, req: BuildRequest, onLine: (line: string) => void): Promise<string> {
   // tar-fs 3's pack() stream does not type-check as dockerode's input; it is one.
-  const context = tar.pack(req.dir, {
+  const context = tarFs().pack(req.dir, {
     finalize: false,
     finish: (pack) => {
       for (const file of req.generated ?? []) pack.entry({ name: file.path, mode: file.executable ? 0o755 : 0o644 }, file.content);

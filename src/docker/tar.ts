@@ -1,10 +1,13 @@
 /** Files in and out of containers as tar archives: building one, reading one. */
-import { pack, extract } from 'tar-stream';
+import type TarStream from 'tar-stream';
+import { lazy } from '../core/lazy.js';
+
+const tarStream = lazy<typeof TarStream>('tar-stream');
 import type { FileSpec } from '../model/types.js';
 
 /** A tar archive of files and directories, with owners and modes as given. */
 export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {
-  const archive = pack();
+  const archive = tarStream().pack();
   for (const file of files) {
     const name = file.path.replace(/^\/+/, '');
     const header = { name, mode: file.mode, uid: file.uid ?? 0, gid: file.gid ?? 0, mtime: new Date() };
@@ -23,7 +26,7 @@ export function tarOf(files: readonly FileSpec[]): Promise<Buffer> {
 /** The content of the first regular file of a tar stream. */
 export function firstFileOf(stream: NodeJS.ReadableStream): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    const unpack = extract();
+    const unpack = tarStream().extract();
     let content: Buffer | undefined;
     unpack.on('entry', (header, entryStream, next) => {
       const chunks: Buffer[] = [];
@@ -44,7 +47,7 @@ export function firstFileOf(stream: NodeJS.ReadableStream): Promise<Buffer | und
 export function namesUnder(stream: NodeJS.ReadableStream, base: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const names = new Set<string>();
-    const unpack = extract();
+    const unpack = tarStream().extract();
     unpack.on('entry', (header, entryStream, next) => {
       const parts = header.name.replace(/\/+$/, '').split('/');
       if (parts[0] === base && parts.length === 2) names.add(parts[1]);

@@ -7,7 +7,10 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import type Yaml from 'yaml';
+import { lazy } from '../core/lazy.js';
+
+const loadYaml = lazy<typeof Yaml>('yaml');
 import { installCertificate } from '../certs/install.js';
 import { startingCertificate } from '../certs/source.js';
 import { composeDocument } from '../model/compose-file.js';
@@ -66,7 +69,7 @@ async function prepareCompose(docker: Engine, config: Config, options: { output?
     chmodSync(path, file.mode);
   }
   const yaml = `# Made by \`mailctl compose\` for ${config.project} (${config.hostname}); regenerate rather than edit.\n` +
-    `# Network, volumes and the certificate were prepared on this engine by mailctl.\n${stringify(out.document, { lineWidth: 0 })}`;
+    `# Network, volumes and the certificate were prepared on this engine by mailctl.\n${loadYaml().stringify(out.document, { lineWidth: 0 })}`;
   if (options.output) writeAtomic(options.output, yaml, 0o644);
   return { file: options.output, yaml, filesDir, services: stack.desired.map((d) => d.spec.service) };
 }

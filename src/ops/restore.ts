@@ -9,7 +9,10 @@ import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
+import type TarStream from 'tar-stream';
+import { lazy } from '../core/lazy.js';
+
+const tarStream = lazy<typeof TarStream>('tar-stream');
 import { buildImages } from '../images/build.js';
 import type { Config } from '../config/config.js';
 import { ensureVolume, observeProject } from '../docker/containers.js';
@@ -43,7 +46,7 @@ export async function readBackup(file: string): Promise<BackupContents> {
   const site = new Map<string, { content: Buffer; mode: number }>();
   const files: Partial<Record<VolumeName, number>> = {};
   const messages: Record<string, number> = {};
-  const unpack = extract();
+  const unpack = tarStream().extract();
   unpack.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
     const small = header.name === MANIFEST_PATH || header.name.startsWith(sitePath(''));
