@@ -119,12 +119,15 @@ export function issueCertificate(req: Issue): string {
   return loadForge().pki.certificateToPem(cert);
 }
 
-/** True when `certPem` names `hostname` (and every one of `names`), was signed by `caPem`, and is not due for renewal. */
+/** True when `certPem` names `hostname` and `names` (and nothing else), was signed by `caPem`, and is not due for renewal. */
 export function isUsable(certPem: string, caPem: string, hostname: string, names: readonly string[] = []): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const ca = new X509Certificate(caPem);
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && [hostname, ...names].every((n) => cert.checkHost(n) !== undefined) &&
+    // Exactly the names wanted: a domain removed leaves the certificate too (found by a break-it session).
+    const wanted = [...new Set([hostname, ...names])].sort();
+    const has = (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4)).sort();
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && wanted.join(' ') === has.join(' ') &&
       Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_DAYS * DAY;
   } catch {
     return false;

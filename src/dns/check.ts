@@ -4,7 +4,7 @@ import { OperationalError, UsageError } from '../core/errors.js';
 import { isIPv4, isIPv6 } from '../names/validate.js';
 import type { DnsRecord } from './records.js';
 
-export type CheckStatus = 'ok' | 'missing' | 'wrong';
+export type CheckStatus = 'ok' | 'missing' | 'wrong' | 'error';
 
 export interface CheckResult extends DnsRecord {
   status: CheckStatus;
@@ -28,6 +28,9 @@ const norm = (s: string) => s.toLowerCase().replace(/\.$/, '').replace(/\s*;\s*/
 export function judge(record: DnsRecord, found: string[]): CheckStatus {
   const relevant = record.type === 'TXT' ? found.filter((f) => sameKind(record.value ?? '', f)) : found;
   if (relevant.length === 0) return 'missing';
+  // Two records of one kind (SPF, DMARC, MTA-STS, TLS-RPT, one DKIM selector) make receivers
+  // ignore both: RFC 7208 4.5, RFC 7489 6.6.3, RFC 8461 3.1 (found by a break-it session).
+  if (record.type === 'TXT' && relevant.length > 1) return 'wrong';
   if (record.value === undefined) return 'ok';
   return relevant.some((f) => norm(f) === norm(record.value!)) ? 'ok' : 'wrong';
 }
@@ -38,7 +41,11 @@ function sameKind(expected: string, found: string): boolean {
   return tag ? found.toLowerCase().startsWith(`v=${tag}`) : true;
 }
 
-async function lookup(resolver: Resolver, record: DnsRecord): Promise<string[]> {
+class LookupFailed {
+  constructor(readonly code: string) {}
+}
+
+async function lookup(resolver: Resolver, record: DnsRecord): Promise<string[] | LookupFailed> {
   const name = record.name.replace(/\.$/, '');
   try {
     switch (record.type) {
@@ -52,6 +59,8 @@ async function lookup(resolver: Resolver, record: DnsRecord): Promise<string[]> 
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
+    // The resolver answered, with a refusal or a failure for this name: that record's check fails, not all.
+    if (code === 'EREFUSED' || code === 'ESERVFAIL' || code === 'EFORMERR' || code === 'ENOTIMP') return new LookupFailed(code);
     throw new OperationalError(`DNS lookup of ${name} ${record.type} failed (${code ?? (err as Error).message}): is the resolver reachable?`);
   }
 }
@@ -62,7 +71,9 @@ export async function checkRecords(records: readonly DnsRecord[], resolverAddres
   const out: CheckResult[] = [];
   for (const record of records) {
     const found = await lookup(resolver, record);
-    out.push({ ...record, found, status: judge(record, found) });
+    out.push(found instanceof LookupFailed
+      ? { ...record, found: [`the resolver answered ${found.code}`], status: 'error' }
+      : { ...record, found, status: judge(record, found) });
   }
   return out;
 }

@@ -17,6 +17,9 @@ const SRV: [string, keyof Config['ports'], number][] = [
   ['_pop3s._tcp', 'pop3s', 20],
 ];
 
+/** What the policy asks of senders, per mode. */
+const STS_MEANS = { testing: 'senders report, but do not require, TLS to', enforce: 'senders must use TLS to', none: 'no policy (withdrawn) for' } as const;
+
 export function clientRecords(config: Config, domain: string): DnsRecord[] {
   const host = `${config.hostname}.`;
   const policy = mtaStsPolicy(config.mtaStsMode, config.hostname);
@@ -29,7 +32,7 @@ export function clientRecords(config: Config, domain: string): DnsRecord[] {
       domain, name: `${label}.${domain}.`, type: 'CNAME', value: host,
       ...(label === 'autoconfig' ? { comment: 'the web service: client autoconfiguration (Thunderbird, Outlook) and the MTA-STS policy' } : {}),
     })),
-    { domain, name: `_mta-sts.${domain}.`, type: 'TXT', value: mtaStsTxt(policy), comment: `MTA-STS: senders must use TLS to ${config.hostname} (mode ${config.mtaStsMode}); the id changes with the policy` },
+    { domain, name: `_mta-sts.${domain}.`, type: 'TXT', value: mtaStsTxt(policy), comment: `MTA-STS (mode ${config.mtaStsMode}): ${STS_MEANS[config.mtaStsMode]} ${config.hostname}; the id changes with the policy` },
     { domain, name: `_smtp._tls.${domain}.`, type: 'TXT', value: tlsRptTxt(domain), comment: 'TLS-RPT: where senders report TLS failures' },
   ];
 }

@@ -68,3 +68,12 @@ test('local CA: name-constrained to the stack\'s names, 825 days; a certificate 
   t.not(ip.status, 0);
   t.regex(ip.stdout, /excluded subtree violation/);
 });
+
+test('local CA: a name no longer served (a domain removed) leaves the server certificate too (found by a break-it session)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailctl-ca-'));
+  const names = ['autoconfig.example.test', 'autoconfig.other.test'];
+  const both = ensureLocalCa(dir, 'p', 'mail.example.test', false, 'example.test', names);
+  const one = ensureLocalCa(dir, 'p', 'mail.example.test', false, 'example.test', names.slice(0, 1));
+  t.not(one.server.certPem, both.server.certPem);
+  t.is(new X509Certificate(one.server.certPem).subjectAltName, 'DNS:mail.example.test, DNS:autoconfig.example.test');
+});
