@@ -62,9 +62,14 @@ export async function refreshSenders(docker: Engine, config: Config, forget: rea
  * is either current, or about to be rewritten by the change in progress.
  */
 export async function refreshSendersIfStale(docker: Engine, config: Config): Promise<void> {
-  const [{ state }, rules] = await Promise.all([snapshot(docker, config), readSenderRules(docker, config)]);
-  if (await senderMapIsCurrent(docker, config, state, rules)) return;
+  if (await senderMapCurrent(docker, config)) return;
   await withAccountsLock(docker, config, () => refreshSenders(docker, config));
+}
+
+/** Does the map the submission hook reads say what the accounts, aliases and rules say? Reads only. */
+export async function senderMapCurrent(docker: Engine, config: Config): Promise<boolean> {
+  const [{ state }, rules] = await Promise.all([snapshot(docker, config), readSenderRules(docker, config)]);
+  return senderMapIsCurrent(docker, config, state, rules);
 }
 
 async function applyAliasChanges(docker: Engine, config: Config, changes: AliasChange[]): Promise<void> {

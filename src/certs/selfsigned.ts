@@ -119,15 +119,20 @@ export function issueCertificate(req: Issue): string {
   return loadForge().pki.certificateToPem(cert);
 }
 
-/** True when `certPem` names `hostname` and `names` (and nothing else), was signed by `caPem`, and is not due for renewal. */
-export function isUsable(certPem: string, caPem: string, hostname: string, names: readonly string[] = []): boolean {
+/**
+ * True when `certPem` names `hostname` and `names` (and nothing else, unless
+ * not `exact`: the names known are not all there are), was signed by `caPem`,
+ * and is not due for renewal.
+ */
+export function isUsable(certPem: string, caPem: string, hostname: string, names: readonly string[] = [], exact = true): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const ca = new X509Certificate(caPem);
     // Exactly the names wanted: a domain removed leaves the certificate too (found by a break-it session).
     const wanted = [...new Set([hostname, ...names])].sort();
     const has = (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4)).sort();
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && wanted.join(' ') === has.join(' ') &&
+    const named = exact ? wanted.join(' ') === has.join(' ') : wanted.every((n) => has.includes(n));
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && named &&
       Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_DAYS * DAY;
   } catch {
     return false;
@@ -147,7 +152,7 @@ export function caScope(hostname: string, domain: string, more: readonly string[
  * the plan): the pair when it is usable as is, else what `ensureLocalCa`
  * would make, or why it cannot.
  */
-export function readLocalCa(dir: string, hostname: string, domain: string, names: readonly string[] = []): { pair?: CertPair; missing?: 'ca' | 'new-ca' | 'server'; problem?: string } {
+export function readLocalCa(dir: string, hostname: string, domain: string, names: readonly string[] = [], exact = true): { pair?: CertPair; missing?: 'ca' | 'new-ca' | 'server'; problem?: string } {
   const at = (f: string) => join(dir, f);
   if (!existsSync(at('ca.crt')) || !existsSync(at('ca.key'))) return { missing: 'ca' };
   const problem = unreadableCa(dir);
@@ -156,7 +161,7 @@ export function readLocalCa(dir: string, hostname: string, domain: string, names
   if (!caCovers(caPem, existsSync(at('ca.scope')) ? readFileSync(at('ca.scope'), 'utf8') : undefined, hostname, domain, [hostname, ...names])) return { missing: 'new-ca' };
   if (!existsSync(at('server.crt')) || !existsSync(at('server.key'))) return { missing: 'server' };
   const certPem = readFileSync(at('server.crt'), 'utf8');
-  if (!isUsable(certPem, caPem, hostname, names)) return { missing: 'server' };
+  if (!isUsable(certPem, caPem, hostname, names, exact)) return { missing: 'server' };
   return { pair: { certPem, keyPem: readFileSync(at('server.key'), 'utf8') } };
 }
 
@@ -166,7 +171,7 @@ export function readLocalCa(dir: string, hostname: string, domain: string, names
  * whose scope does not cover a name (a domain added since) is made again:
  * `remade` says so, since clients must then trust the new ca.crt.
  */
-export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname, names: readonly string[] = []): LocalCa {
+export function ensureLocalCa(dir: string, project: string, hostname: string, forceNewServer = false, domain = hostname, names: readonly string[] = [], exact = true): LocalCa {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caCertPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
@@ -187,7 +192,7 @@ export function ensureLocalCa(dir: string, project: string, hostname: string, fo
     writeAtomic(scopePath, `${scope.join('\n')}\n`, 0o644);
   }
   const ca = { certPem: readFileSync(caCertPath, 'utf8'), keyPem: readFileSync(caKeyPath, 'utf8') };
-  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname, names)) {
+  if (forceNewServer || !existsSync(certPath) || !existsSync(keyPath) || !isUsable(readFileSync(certPath, 'utf8'), ca.certPem, hostname, names, exact)) {
     const keyPem = newKeyPem();
     // Never beyond the CA's own end.
     const caLeft = Math.floor((Date.parse(new X509Certificate(ca.certPem).validTo) - Date.now()) / DAY);

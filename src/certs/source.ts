@@ -35,7 +35,8 @@ export function startingCertificate(config: Config, forceNew = false, domains?: 
   const names = certificateNames(config, domains).filter((n) => n !== config.hostname);
   switch (config.certMode) {
     case 'selfsigned': {
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain, names);
+      // Domains unknown (chasquid not running): names of domains it serves are kept, not dropped.
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, forceNew, config.domain, names, domains !== undefined);
       return { pair: ca.server, caCertPath: ca.caCertPath, source: 'local CA', placeholder: false, caRemade: ca.remade };
     }
     case 'manual': {
@@ -52,7 +53,7 @@ export function startingCertificate(config: Config, forceNew = false, domains?: 
     case 'acme': {
       // chasquid refuses to start without a certificate: until certbot has the
       // real one, the services start on one from the local CA.
-      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain, names);
+      const ca = ensureLocalCa(localCaDir(config), config.project, config.hostname, false, config.domain, names, domains !== undefined);
       return { pair: ca.server, caCertPath: ca.caCertPath, source: 'ACME (certbot sidecar)', placeholder: true, caRemade: ca.remade };
     }
   }
@@ -72,7 +73,7 @@ export function plannedCertificate(config: Config, domains?: readonly string[]):
   }
   const names = certificateNames(config, domains).filter((n) => n !== config.hostname);
   const where = localCaDir(config);
-  const { pair, missing, problem } = readLocalCa(where, config.hostname, config.domain, names);
+  const { pair, missing, problem } = readLocalCa(where, config.hostname, config.domain, names, domains !== undefined);
   const placeholder = config.certMode === 'acme';
   if (problem) return { placeholder, problem };
   const toMake = {

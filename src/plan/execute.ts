@@ -58,7 +58,9 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
   }
 
   let certChanged = false;
-  if (!of('certificate', 'keep').length) {
+  // Not while chasquid's domains are unknown and a certificate is there: the catch-up below
+  // installs one with every domain's names (a main-domain-only one now would be replaced at once).
+  if (!of('certificate', 'keep').length && !(of('certificate', 'check').length && seen.certificatePem && !seen.domains)) {
     const cert = startingCertificate(config, false, seen.domains);
     if (cert.caRemade && config.certMode === 'selfsigned') progress.step(`made a new local CA to cover every name served: clients must trust the new ${cert.caCertPath}`);
     const dovecotImage = targets.find((t) => t.name === 'dovecot')!.ref;
@@ -103,5 +105,5 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
     await restartService(engine, config, 'chasquid', 'new certificate (it reads it only at start)', progress);
   }
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
-  await refreshSendersIfStale(engine, config);
+  if (!of('senders', 'keep').length || mailMoved) await refreshSendersIfStale(engine, config);
 }

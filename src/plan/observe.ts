@@ -11,6 +11,7 @@ import type { Engine } from '../docker/engine.js';
 import type { ImageName } from '../images/context.js';
 import { CERT_FILE, CHASQUID_DOMAINS_DIR, containerName, DOVECOT_CERTS_DIR, networkName } from '../model/layout.js';
 import { selectorOf } from '../dns/dkim.js';
+import { senderMapCurrent } from '../accounts/changes.js';
 import { neededImages, type MailLogs } from './services.js';
 import type { Observed } from './containers.js';
 
@@ -33,6 +34,8 @@ export interface Observation {
   dkim?: { domain: string; hasKey: boolean }[];
   /** The served domains (only while chasquid runs: before, the main one is all that is known). */
   domains?: string[];
+  /** Whether the sender map is current (only while chasquid and dovecot run). */
+  sendersCurrent?: boolean;
 }
 
 export async function observeStack(engine: Engine, config: Config): Promise<Observation> {
@@ -49,11 +52,15 @@ export async function observeStack(engine: Engine, config: Config): Promise<Obse
   const imageIds = Object.fromEntries(ids.filter((e): e is readonly [string, string] => e[1] !== undefined));
   const volumes = volumeList.map((v) => v.name);
   const running = (service: string) => containers.some((c) => c.service === service && c.state === 'running');
-  const [certificatePem, dkim] = await Promise.all([
+  const [certificatePem, dkim, sendersCurrent] = await Promise.all([
     certificateInVolume(engine, config, containers, volumes),
     running('chasquid') ? dkimState(engine, config) : undefined,
+    running('chasquid') && running('dovecot') ? senderMapCurrent(engine, config) : undefined,
   ]);
-  return { baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, networkSubnet: network?.subnet, certificatePem, mailLogs, dkim, domains: dkim?.map((d) => d.domain) };
+  return {
+    baseImageId, targets, imageIds, containers, volumes, network: network !== undefined, networkSubnet: network?.subnet,
+    certificatePem, mailLogs, dkim, domains: dkim?.map((d) => d.domain), sendersCurrent,
+  };
 }
 
 async function certificateInVolume(engine: Engine, config: Config, containers: Observed[], volumes: string[]): Promise<string | null | undefined> {

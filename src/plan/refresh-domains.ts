@@ -49,7 +49,7 @@ async function remake(engine: Engine, config: Config, service: StackService, dom
   const desired = desiredServices(config, targets, { [info.Config.Image]: info.Image }, domains).filter((d) => d.spec.service === service);
   const steps = planContainers(desired, (await observeProject(engine, config.project)).filter((o) => o.service === service));
   if (!changes(steps).length) return;
-  progress.step(`replacing ${name}: the domains changed`);
+  progress.step(`recreating ${name}: the domains changed`);
   await applyContainerSteps(engine, config, steps, networkName(config.project), progress, false);
   await waitHealthy(engine, [name], progress);
 }

@@ -90,7 +90,11 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
   }
   steps.push(...guardSteps(config, seen, containers));
   steps.push(...dkimSteps(config, seen));
-  steps.push({ kind: 'senders', action: 'refresh', name: 'sender map', reason: 'who may send as what, from the accounts as they are' });
+  steps.push(seen.sendersCurrent === undefined
+    ? { kind: 'senders', action: 'check', name: 'sender map', reason: 'who may send as what, rewritten from the accounts if it differs, once chasquid and dovecot run' }
+    : seen.sendersCurrent
+      ? { kind: 'senders', action: 'keep', name: 'sender map', reason: 'says what the accounts say' }
+      : { kind: 'senders', action: 'rewrite', name: 'sender map', reason: 'differs from the accounts (a new mailctl, or MAIL_SEND_LIMIT changed)' });
   return { steps, containers, seen };
 }
 
@@ -100,6 +104,8 @@ function certificateStep(config: Config, seen: Observation): PlanStep {
   if (wanted.problem) return { kind: 'certificate', action: 'refuse', name, reason: wanted.problem };
   if (wanted.toMake) return { kind: 'certificate', action: 'install', name, reason: `makes ${wanted.toMake}` };
   if (seen.certificatePem === undefined) return { kind: 'certificate', action: 'check', name, reason: 'installed unless the volume has it (read once a container can)' };
+  // chasquid's domains are unknown until it runs: the names of every domain are settled after it starts.
+  if (!seen.domains && seen.certificatePem) return { kind: 'certificate', action: 'check', name, reason: 'with every domain\'s names once chasquid runs (it knows the domains)' };
   if (seen.certificatePem === null) return { kind: 'certificate', action: 'install', name, reason: 'none in the volume yet' };
   if (wanted.placeholder || seen.certificatePem === wanted.pair?.certPem) return { kind: 'certificate', action: 'keep', name, reason: wanted.placeholder ? 'certbot keeps it' : 'the volume has it' };
   return { kind: 'certificate', action: 'install', name, reason: 'the volume has another one' };
@@ -139,4 +145,4 @@ export function describePlanStep(step: PlanStep): string {
 export const refusedStep = (steps: readonly PlanStep[]) => steps.find((s) => s.action === 'refuse');
 
 /** Steps that change something. */
-export const planChanges = (steps: readonly PlanStep[]) => steps.filter((s) => s.action !== 'keep' && s.kind !== 'senders');
+export const planChanges = (steps: readonly PlanStep[]) => steps.filter((s) => s.action !== 'keep' && s.action !== 'check');

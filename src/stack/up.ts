@@ -1,5 +1,5 @@
 /** `mailctl up`: observe, plan, and (unless a dry run) execute the plan. */
-import { startingCertificate, localCaDir } from '../certs/source.js';
+import { localCaDir } from '../certs/source.js';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import type { Progress } from '../core/progress.js';
@@ -41,7 +41,6 @@ export async function up(engine: Engine, config: Config, options: UpOptions, pro
   return withProjectLock(config.project, options.noCache ? 'upgrade' : 'up', (line) => progress.step(line), async () => {
     const stackPlan = planStack(config, await observeStack(engine, config), options);
     await executePlan(engine, config, stackPlan, options, progress);
-    const cert = startingCertificate(config);
-    return result(stackPlan.steps, false, cert.caCertPath, cert.source);
+    return result(stackPlan.steps, false, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));
   });
 }
