@@ -63,9 +63,9 @@ test.serial('up --dry-run of a new project names what it would make, and changes
   const steps: { kind: string; action: string; name: string }[] = JSON.parse(r.stdout).steps;
   const made = (kind: string) => steps.filter((s) => s.kind === kind && s.action !== 'keep').map((s) => s.name);
   t.deepEqual(made('network'), [`${PROJECT}-net`]);
-  t.deepEqual(made('volume').sort(), ['certs', 'chasquid-state', 'dovecot-sockets', 'guard-state', 'mail', 'users'].map((v) => `${PROJECT}-${v}`));
-  t.deepEqual(made('container'), [DOVECOT, CHASQUID, `${PROJECT}-guard`]);
-  t.deepEqual(steps.filter((s) => s.kind === 'image').map((s) => s.name.replace(/:.*/, '')), ['mailctl/chasquid', 'mailctl/dovecot', 'mailctl/guard']);
+  t.deepEqual(made('volume').sort(), ['acme-challenge', 'certs', 'chasquid-state', 'dovecot-sockets', 'guard-state', 'mail', 'users', 'web-site'].map((v) => `${PROJECT}-${v}`));
+  t.deepEqual(made('container'), [DOVECOT, CHASQUID, `${PROJECT}-web`, `${PROJECT}-guard`]);
+  t.deepEqual(steps.filter((s) => s.kind === 'image').map((s) => s.name.replace(/:.*/, '')), ['mailctl/chasquid', 'mailctl/dovecot', 'mailctl/guard', 'mailctl/web']);
   t.deepEqual(made('certificate'), [`certificate for ${HOSTNAME}`]);
 });
 
