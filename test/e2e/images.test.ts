@@ -11,6 +11,7 @@ import { buildImages, type BuiltImage } from '../../src/images/build.js';
 import { loadConfig } from '../../src/config/load.js';
 import { connectEngine } from '../../src/docker/dockerode-engine.js';
 import { LABEL } from '../../src/model/labels.js';
+import { LETSENCRYPT_DIR, SIDECAR_CERTS_DIR, SIDECAR_STATE_DIR } from '../../src/model/layout.js';
 import { SERVICES } from '../../src/images/context.js';
 import { createProgress } from '../../src/core/progress.js';
 import { docker, mailctl, portsFrom, removeProject, ROOT, run, siteWithEnv } from '../helpers/e2e.js';
@@ -107,7 +108,8 @@ test.serial('every HEALTHCHECK turns healthy', async (t) => {
   const name = `${PROJECT}-certbot-probe`;
   const container = await docker.createContainer({
     name, Image: images.certbot.ref,
-    Env: ['MAIL_HOSTNAME=mail.example.test', 'ACME_SERVER=http://127.0.0.1:9/directory'],
+    // The paths its scripts use come from the spec's environment (as src/plan/services.ts gives them).
+    Env: ['MAIL_HOSTNAME=mail.example.test', 'ACME_SERVER=http://127.0.0.1:9/directory', `MAILCTL_STATE_DIR=${SIDECAR_STATE_DIR}`, `MAILCTL_CERTS_DIR=${SIDECAR_CERTS_DIR}`, `LETSENCRYPT_DIR=${LETSENCRYPT_DIR}`],
     Labels: { [LABEL.managed]: 'true', [LABEL.project]: PROJECT },
   });
   await container.start();
