@@ -5,9 +5,11 @@
  */
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+// In the sidecars' CommonJS bundles import.meta is empty and require is there (found by the
+// certificates e2e: the renewal hook died at start); in mailctl itself (ESM) it is the other way.
+const load: NodeJS.Require = typeof require === 'function' ? require : createRequire(import.meta.url);
 
 export function lazy<T>(name: string): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= require(name) as T);
+  return () => (loaded ??= load(name) as T);
 }
