@@ -212,7 +212,9 @@ test.serial('the Sieve sender account: no mailbox, no IMAP or ManageSieve login,
   t.not((await sieveConnect(account, ['--list'], secret)).code, 0);
   t.regex(await inbound('x@sender.test', account, 'to the sieve sender'), /^5\d\d /, 'no mail to it');
   t.regex(await submitted(account, secret, 'ceo@outside.test', BOB, 'forged'), /^554 .*not an account of this server/);
-  t.regex(await submitted(account, secret, '<>', BOB, 'null sender', ['--header', 'From: ceo@outside.test']), /^250 /, 'a vacation reply: <>, the headers are not checked');
+  t.regex(await submitted(account, secret, '<>', BOB, 'null sender', ['--header', `From: ${BOB}`]), /^250 /, 'a vacation reply: <>, from an address of this server');
+  // A script's vacation :from may not speak for an outside address (found by a break-it session).
+  t.regex(await submitted(account, secret, '<>', BOB, 'null sender outside', ['--header', 'From: ceo@outside.test']), /^554 .*a vacation reply may not be from ceo@outside\.test/);
   t.regex(await submitted(account, secret, BOB, BOB, 'as an account'), /^250 /, 'a redirect: sent as the user');
   t.regex(await submitted(BOB, PASSWORD, '<>', BOB, 'bob with <>', ['--header', 'From: ceo@outside.test']), /^554 /, 'a person still may not');
 });

@@ -47,6 +47,7 @@ test('the hook compares scores as numbers against the two thresholds (real bash 
   t.is(verdict('10.5/5.0', 1), 'refused');
   t.is(verdict('1000.0/5.0', 1), 'refused');
   t.is(verdict('0/0', 74), 'unchecked');
+  t.regex(runHook(hook, '0/0', 74).out, /X-Spam-Status: unchecked \(spamd unavailable\)/, 'spamd down is said as such');
   // spamc answers 0/0 for what it skipped (over -s): never "ham" (found by a break-it session).
   t.is(verdict('0/0', 0), 'unchecked');
   t.regex(runHook(hook, '0/0', 0).out, /X-Spam-Status: unchecked \(too large to scan\)/);
