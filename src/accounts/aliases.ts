@@ -7,7 +7,7 @@
 import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
 import { OperationalError, UsageError } from '../core/errors.js';
-import { CHASQUID_DOMAINS_DIR, containerName } from '../model/layout.js';
+import { CHASQUID_DOMAINS_DIR } from '../model/layout.js';
 import { runningService } from '../runtime/running.js';
 import { normalizeDomain } from '../names/validate.js';
 import { parseAddress, parseTarget } from '../names/address.js';
@@ -31,8 +31,7 @@ export function parseTargets(inputs: string[]): string[] {
 }
 
 async function reload(docker: Engine, config: Config): Promise<void> {
-  await runningService(docker, config, 'chasquid');
-  await docker.container(containerName(config.project, 'chasquid')).signal('SIGHUP');
+  await (await runningService(docker, config, 'chasquid')).signal('SIGHUP');
 }
 
 /** Write ALIAS -> TARGETS (replacing it). No checks: see accounts/changes.ts. */

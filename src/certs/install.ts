@@ -5,9 +5,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Config } from '../config/config.js';
-import { orAbsent, type Engine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
+import { locateService } from '../runtime/running.js';
 import { withHelper } from '../docker/helper.js';
-import { CERT_FILE, CHASQUID_GID, containerName, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../model/layout.js';
+import { CERT_FILE, CHASQUID_GID, DOVECOT_CERTS_DIR, KEY_FILE, volumeName } from '../model/layout.js';
 import type { CertPair } from './selfsigned.js';
 
 const HELPER_MOUNT = '/certs';
@@ -33,8 +34,9 @@ export async function installCertificate(docker: Engine, config: Config, helperI
  * exists, else (first start) through a helper, when an image for one is given.
  */
 export async function volumeCertificatePem(docker: Engine, config: Config, helperImage?: string): Promise<string | undefined> {
-  const dovecot = docker.container(containerName(config.project, 'dovecot'));
-  if (await orAbsent(dovecot.inspect())) {
+  const found = await locateService(docker, config, 'dovecot');
+  if (found) {
+    const dovecot = docker.container(found.ref);
     return (await dovecot.readFile(`${DOVECOT_CERTS_DIR}/${config.hostname}/${CERT_FILE}`))?.toString();
   }
   if (!helperImage) return undefined;

@@ -4,7 +4,7 @@
  * certs/<hostname>/; selfsigned: a new one from the local CA with --force),
  * and a report of what changed.
  */
-import { MAIL_SERVICES } from '../model/service-table.js';
+import { MAIL_SERVICES, RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE } from '../model/service-table.js';
 import type { Config } from '../config/config.js';
 import { healthOf, logTail } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
@@ -12,14 +12,11 @@ import { OperationalError } from '../core/errors.js';
 import { containerName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
 import { waitHealthy } from '../runtime/health.js';
-import { reloadIfRunning } from '../runtime/running.js';
+import { locateService, reloadIfRunning, restartService } from '../runtime/running.js';
 import { servedCertificate } from './probe.js';
 import { probeAddress } from '../model/listen.js';
 import { installCertificate, summarizeCertificate, volumeCertificatePem, type CertSummary } from './install.js';
 import { startingCertificate } from './source.js';
-
-/** The web service serves the same certificate: nginx re-reads it on SIGHUP (a stack without one has nothing to reload). */
-export const reloadWeb = (docker: Engine, config: Config, progress: Progress) => reloadIfRunning(docker, config, 'web', progress);
 
 export interface RenewResult {
   mode: string;
@@ -31,51 +28,57 @@ export interface RenewResult {
   reloaded: string[];
 }
 
-const MAIL = MAIL_SERVICES;
+/** Which container runs each mail service, since when: a restart (or, on Swarm, a new task) changes it. */
+async function mailInstances(docker: Engine, config: Config) {
+  return Promise.all(MAIL_SERVICES.map(async (service) => {
+    const found = await locateService(docker, config, service);
+    const health = found && (await healthOf(docker, found.ref));
+    return { service, found, since: found && health?.state === 'running' ? `${found.ref}@${health.startedAt}` : undefined };
+  }));
+}
 
 export async function renew(docker: Engine, config: Config, options: { force?: boolean; domains?: readonly string[] }, progress: Progress): Promise<RenewResult> {
-  const names = MAIL.map((s) => containerName(config.project, s));
-  const startedBefore = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
-  if (startedBefore.some((s) => s === undefined)) throw new OperationalError(`${config.project} is not running: start it with \`mailctl up\``);
+  const before = await mailInstances(docker, config);
+  if (before.some((m) => m.since === undefined)) throw new OperationalError(`${config.project} is not running: start it with \`mailctl up\``);
+  const dovecot = before.find((m) => m.service === 'dovecot')!.found!;
   const pemBefore = await volumeCertificatePem(docker, config);
 
   if (config.certMode === 'acme') {
     await runCertbot(docker, config, options.force ?? false, progress);
   } else {
     const cert = startingCertificate(config, options.force && config.certMode === 'selfsigned', options.domains);
-    const dovecotImage = (await docker.container(names[1]).inspect())?.Config.Image;
-    if (!dovecotImage) throw new OperationalError(`${names[1]} disappeared: run \`mailctl up\``);
+    const dovecotImage = (await docker.container(dovecot.ref).inspect())?.Config.Image;
+    if (!dovecotImage) throw new OperationalError(`${dovecot.name} disappeared: run \`mailctl up\``);
     const changed = await installCertificate(docker, config, dovecotImage, cert.pair);
     if (changed || options.force) {
       // dovecot re-reads its certificate on SIGHUP and keeps its connections; chasquid only reads it at start.
-      progress.step(`reloading ${names[1]} (SIGHUP)`);
-      await docker.container(names[1]).signal('SIGHUP');
-      await reloadWeb(docker, config, progress);
-      progress.step(`restarting ${names[0]}`);
-      await docker.container(names[0]).restart(10);
-      await waitHealthy(docker, names, progress);
+      for (const service of RELOADED_FOR_CERTIFICATE) await reloadIfRunning(docker, config, service, progress);
+      for (const service of RESTARTED_FOR_CERTIFICATE) await restartService(docker, config, service, 'it reads its certificate only at start', progress);
+      await waitHealthy(docker, [dovecot.ref], progress);
     }
   }
 
   const pemAfter = await volumeCertificatePem(docker, config);
-  const startedAfter = await Promise.all(names.map(async (n) => (await healthOf(docker, n))?.startedAt));
-  const after = pemAfter ? summarizeCertificate(pemAfter) : undefined;
+  const after = await mailInstances(docker, config);
+  const summary = pemAfter ? summarizeCertificate(pemAfter) : undefined;
   const dovecotServes = (await servedCertificate(probeAddress(config.binds), config.ports.imaps, config.hostname))?.serial;
+  const kept = (service: string) => before.find((m) => m.service === service)?.since === after.find((m) => m.service === service)?.since;
   return {
     mode: config.certMode,
     renewed: pemAfter !== pemBefore,
     before: pemBefore ? summarizeCertificate(pemBefore) : undefined,
-    after,
-    restarted: names.filter((_, i) => startedAfter[i] !== startedBefore[i]),
-    reloaded: pemAfter !== pemBefore && startedAfter[1] === startedBefore[1] && after && dovecotServes === after.serial ? [names[1]] : [],
+    after: summary,
+    restarted: after.filter((m) => !kept(m.service)).map((m) => m.found?.name ?? m.service),
+    reloaded: pemAfter !== pemBefore && kept('dovecot') && summary && dovecotServes === summary.serial ? [dovecot.name] : [],
   };
 }
 
 async function runCertbot(docker: Engine, config: Config, force: boolean, progress: Progress): Promise<void> {
-  const name = containerName(config.project, 'certbot');
-  if ((await healthOf(docker, name))?.state !== 'running') {
-    throw new OperationalError(`${name} is not running: run \`mailctl up\` (CERT_MODE=acme starts it)`);
+  const found = await locateService(docker, config, 'certbot');
+  if (found?.state !== 'running') {
+    throw new OperationalError(`${containerName(config.project, 'certbot')} is not running: run \`mailctl up\` (CERT_MODE=acme starts it)`);
   }
+  const name = found.ref;
   progress.step(`running certbot in ${name}${force ? ' (forced renewal)' : ''}`);
   const run = await docker.container(name).exec(['/usr/local/bin/mailctl-certbot-run', ...(force ? ['--force'] : [])]);
   const output = `${run.stdout}${run.stderr}`.trim();

@@ -1,6 +1,6 @@
 /** Containers, networks and volumes of one project, as the engine sees them. */
 import { OperationalError } from '../core/errors.js';
-import { LABEL, projectLabels } from '../model/labels.js';
+import { LABEL, projectLabels, SWARM_SERVICE_LABEL } from '../model/labels.js';
 import type { ServiceSpec } from '../model/types.js';
 import { isConflict, isNotFound, shortReason, type ContainerCreateOptions, type ContainerHandle, type Engine } from './engine.js';
 
@@ -12,6 +12,8 @@ export interface Observed {
   state: string;
   configHash?: string;
   aspectsLabel?: string;
+  /** The Swarm service it is a task of (a stack deployed from `compose --swarm`). */
+  swarmService?: string;
 }
 
 export const projectFilter = (project: string) => [`${LABEL.managed}=true`, `${LABEL.project}=${project}`];
@@ -24,6 +26,7 @@ export async function observeProject(engine: Engine, project: string): Promise<O
     state: c.state,
     configHash: c.labels[LABEL.configHash],
     aspectsLabel: c.labels[LABEL.aspects],
+    ...(c.labels[SWARM_SERVICE_LABEL] ? { swarmService: c.labels[SWARM_SERVICE_LABEL] } : {}),
   }));
 }
 

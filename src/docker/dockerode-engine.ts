@@ -83,6 +83,28 @@ export class DockerodeEngine implements Engine {
     return (Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
+  async swarmNode() {
+    const info = (await this.docker.info()) as { Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } };
+    const id = info.Swarm?.NodeID;
+    if (!id || info.Swarm?.LocalNodeState !== 'active') return undefined;
+    const manager = info.Swarm?.ControlAvailable === true;
+    const labels = manager ? ((await this.docker.getNode(id).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec?.Labels ?? {} : {};
+    return { id, manager, labels };
+  }
+
+  async labelNode(id: string, labels: Record<string, string>) {
+    const node = this.docker.getNode(id);
+    const info = (await node.inspect()) as { Version: { Index: number }; Spec: { Labels?: Record<string, string> } };
+    await node.update({ version: info.Version.Index, ...info.Spec, Labels: { ...(info.Spec.Labels ?? {}), ...labels } });
+  }
+
+  async forceUpdateService(id: string) {
+    const service = this.docker.getService(id);
+    const info = (await service.inspect()) as { Version: { Index: number }; Spec: { TaskTemplate: { ForceUpdate?: number } } };
+    const spec = { ...info.Spec, TaskTemplate: { ...info.Spec.TaskTemplate, ForceUpdate: (info.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 } };
+    await service.update({ version: info.Version.Index, ...spec });
+  }
+
   imageId = async (ref: string) => (await orAbsent(this.docker.getImage(ref).inspect()))?.Id;
 
   async buildImage(build: ImageBuild, onOutput: (line: string) => void) {

@@ -104,6 +104,17 @@ export interface Engine {
 
   /** undefined when the image is not on the engine. */
   imageId(ref: string): Promise<string | undefined>;
+  /** This engine's node in a Swarm (undefined when it is in none), and whether it manages the Swarm. */
+  swarmNode(): Promise<{ id: string; manager: boolean; labels: Record<string, string> } | undefined>;
+  /** Add labels to a Swarm node (a manager's call). */
+  labelNode(id: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * New tasks for a Swarm service, of the same spec (`docker service update
+   * --force`): how a Swarm task is restarted. Restarting its container
+   * instead makes Swarm start a second task beside the restarted one.
+   */
+  forceUpdateService(id: string): Promise<void>;
+
   /** Build and tag; rejects with the failing step's message. Returns the image id. */
   buildImage(build: ImageBuild, onOutput: (line: string) => void): Promise<string | undefined>;
   /** Rejects when no registry answers within `timeoutMs`. */

@@ -14,6 +14,7 @@ import type { Config } from '../config/config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
+import { locateService } from '../runtime/running.js';
 import type { Engine } from '../docker/engine.js';
 import { errorMessage } from '../core/errors.js';
 import { stackSpecs, neededImages } from '../plan/services.js';
@@ -59,14 +60,15 @@ function expectedSpecs(config: Config) {
 async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
   const checks: Check[] = [];
   for (const spec of expectedSpecs(config)) {
-    const health = await healthOf(docker, spec.name);
+    const found = await locateService(docker, config, spec.service);
+    const health = found && (await healthOf(docker, found.ref));
     const name = `service ${spec.service}`;
     if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: 'run `mailctl up`' });
     else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run \`mailctl up\`` });
     else if (health.health === 'unhealthy' || health.health === 'starting') {
       // The engine probes every few seconds (and counts probes that timed out while a backup
       // held the service paused); run the same probe now rather than report a stale state.
-      const probe = await docker.container(spec.name).exec(HEALTH_PROBE).catch(() => undefined);
+      const probe = await docker.container(found.ref).exec(HEALTH_PROBE).catch(() => undefined);
       const last = (health.lastProbe || probe?.stderr || probe?.stdout || '').trim() || 'no output';
       if (probe?.exitCode === 0) {
         checks.push(health.health === 'starting'
@@ -118,7 +120,7 @@ async function servedCertificateChecks(docker: Engine, config: Config): Promise<
   const checks: Check[] = [];
   for (const [service, port] of [['chasquid', config.ports.submissions], ['dovecot', config.ports.imaps]] as const) {
     const name = `certificate served by ${service} (port ${port})`;
-    if ((await healthOf(docker, `${config.project}-${service}`))?.state !== 'running') continue;
+    if ((await locateService(docker, config, service))?.state !== 'running') continue;
     const served = await servedCertificate(probeAddress(config.binds), port, config.hostname);
     if (!served) checks.push({ name, status: 'fail', detail: 'no TLS handshake', fix: `see \`mailctl logs ${service}\`` });
     else if (!served.names.includes(config.hostname)) checks.push({ name, status: 'fail', detail: `names ${served.names.join(', ') || served.subject}, not ${config.hostname}`, fix: 'run `mailctl renew --force`' });

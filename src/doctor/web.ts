@@ -7,9 +7,8 @@
 import { request } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { Config } from '../config/config.js';
-import { healthOf } from '../docker/containers.js';
+import { locateService } from '../runtime/running.js';
 import type { Engine } from '../docker/engine.js';
-import { containerName } from '../model/layout.js';
 import { probeAddress } from '../model/listen.js';
 import { servedDomains } from '../certs/names.js';
 import { currentDomains } from '../accounts/domains.js';
@@ -40,7 +39,7 @@ export function fetchByName(address: string, port: number, name: string, method:
 }
 
 export async function webChecks(docker: Engine, config: Config): Promise<Check[]> {
-  if ((await healthOf(docker, containerName(config.project, 'web')))?.state !== 'running') return [];
+  if ((await locateService(docker, config, 'web'))?.state !== 'running') return [];
   const address = probeAddress(config.binds);
   const checks: Check[] = [];
   for (const domain of servedDomains(config, await currentDomains(docker, config))) {

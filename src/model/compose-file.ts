@@ -46,6 +46,32 @@ export interface ComposeOutput {
 
 const seconds = (n: number) => `${n}s`;
 
+export const healthcheckOf = (spec: ServiceSpec) => ({
+  test: ['CMD', ...spec.health.test],
+  interval: seconds(spec.health.intervalSeconds),
+  timeout: seconds(spec.health.timeoutSeconds),
+  start_period: seconds(spec.health.startPeriodSeconds),
+  retries: spec.health.retries,
+});
+
+export const loggingOf = (spec: ServiceSpec) => ({ driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } });
+
+/**
+ * A spec's files: those on one of its volumes (written there before the
+ * start) and the loose ones (generated configuration, mounted from outside).
+ * Directories exist only on volumes.
+ */
+export function splitFiles(spec: ServiceSpec): { onVolumes: FileSpec[]; loose: (FileSpec & { content: string })[] } {
+  const onVolumes: FileSpec[] = [];
+  const loose: (FileSpec & { content: string })[] = [];
+  for (const file of spec.files) {
+    if (spec.mounts.some((m) => m.volume && (file.path === m.target || file.path.startsWith(`${m.target}/`)))) onVolumes.push(file);
+    else if (file.content === undefined) throw new Error(`${spec.name}: directory ${file.path} is not on a volume`);
+    else loose.push({ ...file, content: file.content });
+  }
+  return { onVolumes, loose };
+}
+
 export function composeDocument(inputs: ComposeInputs): ComposeOutput {
   const services: Record<string, unknown> = {};
   const volumes: Record<string, unknown> = {};
@@ -53,19 +79,12 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
   const volumeFiles: ComposeOutput['volumeFiles'] = [];
 
   for (const { spec, aspects } of inputs.specs) {
-    const onVolumes: FileSpec[] = [];
-    const binds: { type: 'bind'; source: string; target: string; read_only: true }[] = [];
-    for (const file of spec.files) {
-      const onVolume = spec.mounts.find((m) => m.volume && (file.path === m.target || file.path.startsWith(`${m.target}/`)));
-      if (onVolume) {
-        onVolumes.push(file);
-        continue;
-      }
-      if (file.content === undefined) throw new Error(`${spec.name}: directory ${file.path} is not on a volume`);
+    const { onVolumes, loose } = splitFiles(spec);
+    const binds = loose.map((file) => {
       const path = `${spec.service}${file.path}`;
       files.push({ path, content: file.content, mode: file.mode });
-      binds.push({ type: 'bind', source: posix.join(inputs.filesDir, path), target: file.path, read_only: true });
-    }
+      return { type: 'bind', source: posix.join(inputs.filesDir, path), target: file.path, read_only: true };
+    });
     if (onVolumes.length) volumeFiles.push({ spec, files: onVolumes });
     for (const m of spec.mounts) if (m.volume) volumes[m.volume] = { external: true, name: m.volume };
 
@@ -84,7 +103,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       ...(spec.sysctls ? { sysctls: { ...spec.sysctls } } : {}),
       ...(spec.readOnlyRoot ? { read_only: true, tmpfs: [`/run:${runTmpfs(spec)}`] } : {}),
       restart: 'unless-stopped',
-      logging: { driver: 'json-file', options: { 'max-size': spec.logs.maxSize, 'max-file': String(spec.logs.maxFiles) } },
+      logging: loggingOf(spec),
       ...(Object.keys(spec.env).length ? { environment: { ...spec.env } } : {}),
       ...(published.length ? { ports: published } : {}),
       volumes: [
@@ -98,13 +117,7 @@ export function composeDocument(inputs: ComposeInputs): ComposeOutput {
       ],
       ...(spec.dns.length ? { dns: [...spec.dns] } : {}),
       ...(spec.hostNetwork ? {} : { networks: { default: spec.networkAliases.length ? { aliases: [...spec.networkAliases] } : null } }),
-      healthcheck: {
-        test: ['CMD', ...spec.health.test],
-        interval: seconds(spec.health.intervalSeconds),
-        timeout: seconds(spec.health.timeoutSeconds),
-        start_period: seconds(spec.health.startPeriodSeconds),
-        retries: spec.health.retries,
-      },
+      healthcheck: healthcheckOf(spec),
       labels: {
         ...projectLabels(inputs.project, spec.service),
         [LABEL.configHash]: configHash(aspects),

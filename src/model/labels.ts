@@ -9,6 +9,9 @@ export const LABEL = {
   aspects: 'dev.mailctl.aspects',
 } as const;
 
+/** What Swarm puts on a task's container: the id of the service it is a task of. */
+export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.id';
+
 export function projectLabels(project: string, service?: string): Record<string, string> {
   return {
     [LABEL.managed]: 'true',

@@ -3,7 +3,8 @@
  * cannot do by itself is done here, on this engine: the images are built, the
  * network and volumes made, the certificate installed, and the directories
  * the specs keep on volumes created. After that `docker-compose up -d` runs
- * the same stack `mailctl up` would.
+ * the same stack `mailctl up` would. With `--swarm`, a stack file for
+ * `docker stack deploy` (src/model/swarm-file.ts), pinned to this node.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,9 @@ import { withProjectLock } from '../core/project-lock.js';
 import { withHelper } from '../docker/helper.js';
 import { writeAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
-import { desiredStack, ensureStackObjects } from '../stack/desired.js';
+import { desiredStack, ensureStackObjects, ensureStackVolumes } from '../stack/desired.js';
+import { swarmDocument, swarmNodeLabel } from '../model/swarm-file.js';
+import { OperationalError } from '../core/errors.js';
 
 export interface ComposeResult {
   /** The compose file, or undefined when printed. */
@@ -31,25 +34,46 @@ export interface ComposeResult {
   yaml: string;
   filesDir: string;
   services: string[];
+  /** A Swarm stack file (`--swarm`): the node label that pins it, and what Swarm cannot express. */
+  swarm?: { nodeLabel: string; notes: string[] };
+}
+
+export interface ComposeOptions {
+  output?: string;
+  /** A stack file for `docker stack deploy` instead of a compose file. */
+  swarm?: boolean;
 }
 
 const volumeMounts = (spec: ServiceSpec) =>
   spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
 
-export async function exportCompose(docker: Engine, config: Config, options: { output?: string }, progress: Progress): Promise<ComposeResult> {
+export async function exportCompose(docker: Engine, config: Config, options: ComposeOptions, progress: Progress): Promise<ComposeResult> {
   return withProjectLock(config.project, 'compose', (line) => progress.step(line), () => prepareCompose(docker, config, options, progress));
 }
 
-async function prepareCompose(docker: Engine, config: Config, options: { output?: string }, progress: Progress): Promise<ComposeResult> {
+/** A Swarm stack is deployed on a manager: the node whose engine this is holds the volumes. */
+async function swarmManager(docker: Engine) {
+  const node = await docker.swarmNode();
+  if (!node) throw new OperationalError('this Docker engine is in no Swarm: make one with `docker swarm init` (or join one), then run `mailctl compose --swarm` again');
+  if (!node.manager) throw new OperationalError('this Docker engine is a Swarm worker: run `mailctl compose --swarm` against a manager\'s engine (the node that keeps the volumes must be a manager to be labelled)');
+  return node;
+}
+
+async function prepareCompose(docker: Engine, config: Config, options: ComposeOptions, progress: Progress): Promise<ComposeResult> {
+  const node = options.swarm ? await swarmManager(docker) : undefined;
   const stack = await desiredStack(docker, config, progress);
-  const network = await ensureStackObjects(docker, config, stack, progress);
+  const network = node ? undefined : await ensureStackObjects(docker, config, stack, progress);
+  if (node) await ensureStackVolumes(docker, config, stack, progress);
   const cert = startingCertificate(config);
   if (await installCertificate(docker, config, stack.images.dovecot.ref, cert.pair, cert.placeholder)) {
     progress.step(`installed the certificate for ${config.hostname}`);
   }
 
-  const filesDir = join(options.output ? dirname(options.output) : config.siteDir, `${config.project}-files`);
-  const out = composeDocument({ project: config.project, network, subnet: config.subnet, specs: stack.desired, filesDir });
+  const filesDir = join(options.output ? dirname(options.output) : config.siteDir, `${config.project}-${node ? 'swarm-' : ''}files`);
+  const specs = stack.desired.map((d) => d.spec);
+  const out = node
+    ? swarmDocument({ project: config.project, specs, filesDir })
+    : composeDocument({ project: config.project, network: network!, subnet: config.subnet, specs: stack.desired, filesDir });
 
   for (const { spec, files } of out.volumeFiles) {
     await withHelper(docker, { image: spec.image, project: config.project, mounts: volumeMounts(spec), start: spec.service === 'chasquid' }, async (helper) => {
@@ -64,12 +88,27 @@ async function prepareCompose(docker: Engine, config: Config, options: { output?
   for (const file of out.files) {
     const path = join(filesDir, file.path);
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    writeAtomic(path, file.content, file.mode);
-    // Bind-mounted: the container sees the host file's mode (writeAtomic's is masked by the umask).
-    chmodSync(path, file.mode);
+    // Bind-mounted (compose): the container sees the host file's mode (writeAtomic's is masked by the umask).
+    // Swarm configs: read once by `docker stack deploy`, which sets the mode itself.
+    const mode = 'mode' in file ? file.mode : 0o644;
+    writeAtomic(path, file.content, mode);
+    chmodSync(path, mode);
   }
-  const yaml = `# Made by \`mailctl compose\` for ${config.project} (${config.hostname}); regenerate rather than edit.\n` +
-    `# Network, volumes and the certificate were prepared on this engine by mailctl.\n${loadYaml().stringify(out.document, { lineWidth: 0 })}`;
+  let swarm: ComposeResult['swarm'];
+  if (node) {
+    const nodeLabel = swarmNodeLabel(config.project);
+    if (node.labels[nodeLabel] !== 'true') {
+      await docker.labelNode(node.id, { [nodeLabel]: 'true' });
+      progress.step(`labelled this node ${nodeLabel}=true: ${config.project}'s services run where its volumes are`);
+    }
+    swarm = { nodeLabel, notes: 'notes' in out ? out.notes : [] };
+  }
+  const how = node
+    ? `# Deploy on this Swarm's manager: docker stack deploy --resolve-image never -c <this file> ${config.project}\n` +
+      `# Volumes and the certificate were prepared on this node (labelled ${swarmNodeLabel(config.project)}=true) by mailctl.\n`
+    : '# Network, volumes and the certificate were prepared on this engine by mailctl.\n';
+  const yaml = `# Made by \`mailctl compose${node ? ' --swarm' : ''}\` for ${config.project} (${config.hostname}); regenerate rather than edit.\n` +
+    `${how}${loadYaml().stringify(out.document, { lineWidth: 0, aliasDuplicateObjects: false })}`;
   if (options.output) writeAtomic(options.output, yaml, 0o644);
-  return { file: options.output, yaml, filesDir, services: stack.desired.map((d) => d.spec.service) };
+  return { file: options.output, yaml, filesDir, services: specs.map((s) => s.service), ...(swarm ? { swarm } : {}) };
 }

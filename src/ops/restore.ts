@@ -26,7 +26,7 @@ import type { Progress } from '../core/progress.js';
 import { neededImages } from '../plan/services.js';
 import { up } from '../stack/up.js';
 import { certificateSources } from './backup.js';
-import { byStopOrder } from '../runtime/running.js';
+import { byStopOrder, refuseOnSwarm } from '../runtime/running.js';
 import { maildirMessageOwner, MANIFEST_PATH, parseManifest, sitePath, volumeOfEntry, volumePath, type BackupManifest } from './manifest.js';
 
 export interface BackupContents {
@@ -212,6 +212,8 @@ async function dataIn(helper: ContainerHandle): Promise<string | undefined> {
 
 /** Stop (not remove) the stack's containers: nothing may write the volumes while they are replaced. */
 export async function stopServices(docker: Engine, config: Config, progress: Progress): Promise<void> {
+  // Swarm would start a stopped task again, on the volumes being replaced.
+  await refuseOnSwarm(docker, config, 'restore');
   const running = (await observeProject(docker, config.project))
     .filter((c) => c.service !== 'helper' && (c.state === 'running' || c.state === 'paused'))
     .sort(byStopOrder);

@@ -14,7 +14,7 @@ import { observeProject } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { containerName, networkName } from '../model/layout.js';
 import { waitHealthy } from '../runtime/health.js';
-import { reloadIfRunning } from '../runtime/running.js';
+import { locateService, reloadIfRunning } from '../runtime/running.js';
 import { changes, plan as planContainers } from './containers.js';
 import { applyContainerSteps } from './apply-containers.js';
 import { neededImages, type StackService } from './services.js';
@@ -26,7 +26,8 @@ export async function refreshForDomains(engine: Engine, config: Config, domains:
   if (config.certMode !== 'manual') {
     const cert = startingCertificate(config, false, domains);
     if (cert.caRemade && config.certMode === 'selfsigned') progress.step(`made a new local CA to cover every domain: clients must trust the new ${cert.caCertPath}`);
-    const dovecot = await engine.container(containerName(config.project, 'dovecot')).inspect();
+    const located = await locateService(engine, config, 'dovecot');
+    const dovecot = located && (await engine.container(located.ref).inspect());
     if (dovecot && await installCertificate(engine, config, dovecot.Config.Image, cert.pair, cert.placeholder)) {
       progress.step(`installed a certificate for ${config.hostname} naming every domain's autoconfig, autodiscover and mta-sts`);
       installed = true;
@@ -42,6 +43,13 @@ export async function refreshForDomains(engine: Engine, config: Config, domains:
 /** Replace one container from its spec with the new domains, on the image it runs, when the spec changed. */
 async function remake(engine: Engine, config: Config, service: StackService, domains: readonly string[], progress: Progress): Promise<void> {
   const name = containerName(config.project, service);
+  const located = await locateService(engine, config, service);
+  if (!located) return;
+  if (located.swarmService) {
+    // Swarm runs it from the stack file: a new file, deployed, changes it.
+    progress.step(`${service} serves the new domains once the stack is deployed again: run \`mailctl compose --swarm\`, then \`docker stack deploy\``);
+    return;
+  }
   const info = await engine.container(name).inspect();
   if (!info) return;
   // Only this service's image matters: the others are named only to make the specs.

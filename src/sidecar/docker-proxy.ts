@@ -7,21 +7,22 @@
 import { LABEL } from '../model/labels.js';
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { classify, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
+import { classify, forcedUpdateOf, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const PROJECT = process.env.MAILCTL_PROJECT ?? '';
 const LISTEN = process.env.PROXY_SOCKET ?? '/run/mailctl-proxy/docker.sock';
 
-function engine(method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function engine(method: string, path: string, json?: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: SOCKET, method, path, headers: { Host: 'docker' } }, (res) => {
+    const headers = { Host: 'docker', ...(json === undefined ? {} : { 'Content-Type': 'application/json' }) };
+    const req = http.request({ socketPath: SOCKET, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(json === undefined ? undefined : JSON.stringify(json));
   });
 }
 
@@ -29,6 +30,13 @@ async function labelsOf(id: string): Promise<Record<string, string> | undefined>
   const res = await engine('GET', `/containers/${encodeURIComponent(id)}/json`);
   if (res.status !== 200) return undefined;
   return (JSON.parse(res.body.toString()) as { Config?: { Labels?: Record<string, string> } }).Config?.Labels;
+}
+
+interface ServiceInfo { Version: { Index: number }; Spec: { Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number } } }
+
+async function service(id: string): Promise<{ res: Awaited<ReturnType<typeof engine>>; info?: ServiceInfo }> {
+  const res = await engine('GET', `/services/${encodeURIComponent(id)}`);
+  return { res, info: res.status === 200 ? (JSON.parse(res.body.toString()) as ServiceInfo) : undefined };
 }
 
 function send(res: http.ServerResponse, status: number, body: Buffer | string, type = 'application/json'): void {
@@ -75,6 +83,19 @@ const server = http.createServer(async (req, res) => {
         console.log(`SIGHUP ${request.id}`);
         // The path is rebuilt, not passed on: exactly one signal, SIGHUP.
         const r = await engine('POST', `/containers/${encodeURIComponent(request.id)}/kill?signal=SIGHUP`);
+        return send(res, r.status, r.body);
+      }
+      case 'service-inspect': {
+        const { res: r, info } = await service(request.id);
+        if (!ownsContainer(info?.Spec.Labels, PROJECT)) return deny(res, `service ${request.id} is not part of ${PROJECT}`);
+        return send(res, r.status, r.body);
+      }
+      case 'service-restart': {
+        const { info } = await service(request.id);
+        if (!info || !mayRestart(info.Spec.Labels, PROJECT)) return deny(res, `updating service ${request.id} is not allowed (only restarting ${PROJECT}'s chasquid)`);
+        console.log(`restart service ${request.id}`);
+        // Rebuilt, not passed on: the service's own spec, at its own version, with only ForceUpdate changed.
+        const r = await engine('POST', `/services/${encodeURIComponent(request.id)}/update?version=${info.Version.Index}`, forcedUpdateOf(info.Spec));
         return send(res, r.status, r.body);
       }
     }

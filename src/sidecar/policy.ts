@@ -2,8 +2,9 @@
  * What the certbot sidecar may ask of the Docker engine, through our proxy.
  * Only: ping, list and inspect containers of its own stack, restart its
  * chasquid (which reads certificates only at start) and send SIGHUP to its
- * dovecot and its web service (which re-read them then, dropping no connection). Everything else
- * is refused. Pure.
+ * dovecot and its web service (which re-read them then, dropping no connection); on Swarm,
+ * inspect its own services and restart its chasquid's service (a forced update
+ * with the spec it has). Everything else is refused. Pure.
  */
 import { LABEL } from '../model/labels.js';
 import { RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE, type ServiceName } from '../model/service-table.js';
@@ -14,6 +15,8 @@ export type Request =
   | { kind: 'inspect'; id: string }
   | { kind: 'restart'; id: string }
   | { kind: 'reload'; id: string }
+  | { kind: 'service-inspect'; id: string }
+  | { kind: 'service-restart'; id: string }
   | { kind: 'denied'; reason: string };
 
 const ID = '([A-Za-z0-9][A-Za-z0-9_.-]*)';
@@ -33,6 +36,11 @@ export function classify(method: string, url: string): Request {
     if (signal.length === 1 && /^(SIG)?HUP$/.test(signal[0])) return { kind: 'reload', id: m[1] };
     return { kind: 'denied', reason: `POST ${path} is allowed only with signal=SIGHUP` };
   }
+  // Swarm: a task is restarted by updating its service with the same spec (see docker-proxy.ts).
+  m = new RegExp(`^/services/${ID}$`).exec(path);
+  if (method === 'GET' && m) return { kind: 'service-inspect', id: m[1] };
+  m = new RegExp(`^/services/${ID}/update$`).exec(path);
+  if (method === 'POST' && m) return { kind: 'service-restart', id: m[1] };
   return { kind: 'denied', reason: `${method} ${path} is not allowed for the certbot sidecar` };
 }
 
@@ -61,6 +69,16 @@ const serviceOf = (labels: Record<string, string> | undefined) => (labels?.[LABE
 /** chasquid reads its certificate only at start. */
 export function mayRestart(labels: Record<string, string> | undefined, project: string): boolean {
   return ownsContainer(labels, project) && RESTARTED_FOR_CERTIFICATE.includes(serviceOf(labels));
+}
+
+/**
+ * The body of a Swarm service update that only restarts its tasks: the
+ * service's own spec, as the engine gave it, with ForceUpdate counted up.
+ * Built by the proxy; what the caller sent is never passed on.
+ */
+export function forcedUpdateOf(spec: { TaskTemplate?: { ForceUpdate?: number } & Record<string, unknown> } & Record<string, unknown>): Record<string, unknown> {
+  const template = spec.TaskTemplate ?? {};
+  return { ...spec, TaskTemplate: { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } };
 }
 
 /** dovecot re-reads its certificate on SIGHUP, keeping every connection. */

@@ -29,11 +29,16 @@ export async function desiredStack(docker: Engine, config: Config, progress: Pro
 export async function ensureStackObjects(docker: Engine, config: Config, stack: DesiredStack, progress: Progress): Promise<string> {
   const network = networkName(config.project);
   await ensureNetwork(docker, network, config.project, config.subnet);
+  await ensureStackVolumes(docker, config, stack, progress);
+  return network;
+}
+
+/** The volumes alone (a Swarm stack has a network of its own, made by `docker stack deploy`). */
+export async function ensureStackVolumes(docker: Engine, config: Config, stack: DesiredStack, progress: Progress): Promise<void> {
   const volumes = new Set(stack.desired.flatMap((d) => d.spec.mounts.flatMap((m) => (m.volume ? [m.volume] : []))));
   // The guard's (planned after the mail containers, see up.ts).
   if (config.abuse.bans.enabled) volumes.add(volumeName(config.project, 'guard-state'));
   for (const volume of volumes) {
     if (await ensureVolume(docker, volume, config.project, volume.slice(config.project.length + 1))) progress.step(`created volume ${volume}`);
   }
-  return network;
 }

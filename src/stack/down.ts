@@ -5,7 +5,7 @@ import type { Engine } from '../docker/engine.js';
 import { withProjectLock } from '../core/project-lock.js';
 import { networkName } from '../model/layout.js';
 import type { Progress } from '../core/progress.js';
-import { byStopOrder } from '../runtime/running.js';
+import { byStopOrder, refuseOnSwarm } from '../runtime/running.js';
 import { teardownFirewall } from '../abuse/bans.js';
 
 export interface DownResult {
@@ -19,6 +19,7 @@ export async function down(docker: Engine, config: Config, options: { volumes?: 
 }
 
 async function removeStack(docker: Engine, config: Config, options: { volumes?: boolean }, progress: Progress): Promise<DownResult> {
+  await refuseOnSwarm(docker, config, 'down');
   const result: DownResult = { containers: [], volumes: [] };
   const observed = (await observeProject(docker, config.project)).sort(byStopOrder);
   if (observed.some((c) => c.service === 'guard') && (await teardownFirewall(docker, config))) {

@@ -1,4 +1,5 @@
 /** `mailctl status`: what runs, how healthy, which certificate, how many users and domains. */
+import { runningService } from '../runtime/running.js';
 import { listUsers } from '../accounts/users.js';
 import { listDomains } from '../accounts/domains.js';
 import { accountsUsage, type QuotaUsage } from '../accounts/quota.js';
@@ -10,7 +11,7 @@ import type { Engine } from '../docker/engine.js';
 import { servedCertificate } from '../certs/probe.js';
 import { hostPort, probeAddress } from '../model/listen.js';
 import { servicePorts, type StackService } from '../plan/services.js';
-import { containerName, SIDECAR_STATE_DIR } from '../model/layout.js';
+import { SIDECAR_STATE_DIR } from '../model/layout.js';
 
 export interface ServiceStatus {
   service: string;
@@ -57,7 +58,9 @@ async function daemonVersion(docker: Engine, name: string, cmd: readonly string[
 }
 
 export async function stackStatus(docker: Engine, config: Config): Promise<StackStatus> {
-  const observed = await observeProject(docker, config.project);
+  const all = await observeProject(docker, config.project);
+  // Swarm keeps the containers of tasks it replaced: a service's running task is its state.
+  const observed = all.filter((o) => !o.swarmService || o.state === 'running' || !all.some((x) => x.swarmService === o.swarmService && x.state === 'running'));
   const services: ServiceStatus[] = [];
   for (const o of observed.filter((c) => c.service !== 'helper')) {
     const info = await docker.container(o.id).inspect();
@@ -103,7 +106,7 @@ export async function stackStatus(docker: Engine, config: Config): Promise<Stack
 }
 
 async function sidecarState(docker: Engine, config: Config): Promise<{ lastSuccess?: string; lastError?: string }> {
-  const certbot = docker.container(containerName(config.project, 'certbot'));
+  const certbot = await runningService(docker, config, 'certbot');
   const read = async (file: string) => (await certbot.readFile(`${SIDECAR_STATE_DIR}/${file}`))?.toString().trim() || undefined;
   return { lastSuccess: await read('last-success'), lastError: await read('last-error') };
 }

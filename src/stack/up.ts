@@ -1,4 +1,5 @@
 /** `mailctl up`: observe, plan, and (unless a dry run) execute the plan. */
+import { refuseOnSwarm } from '../runtime/running.js';
 import { localCaDir } from '../certs/source.js';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../docker/engine.js';
@@ -33,6 +34,7 @@ export async function up(engine: Engine, config: Config, options: UpOptions, pro
   const result = (steps: PlanStep[], dryRun: boolean, caCertPath?: string, source: string = SOURCE[config.certMode]): UpResult => ({
     dryRun, steps, seconds: (Date.now() - started) / 1000, caCertPath, certificateSource: source,
   });
+  await refuseOnSwarm(engine, config, options.noCache ? 'upgrade' : 'up');
   if (options.dryRun) {
     const stackPlan = planStack(config, await observeStack(engine, config), options);
     return result(stackPlan.steps, true, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));

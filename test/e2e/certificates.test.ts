@@ -6,11 +6,9 @@
  * Docker API proxy. A domain added later extends the certificate.
  */
 import test from 'ava';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueCertificate } from '../../src/certs/selfsigned.js';
+import { pebbleTls, PROXY_CLIENT } from '../helpers/pebble.js';
 import { docker, dumpLogs, gatewayOf, hardeningProblems, mailctl, removeProject, run, siteWithEnv, rig, show } from '../helpers/e2e.js';
 
 const PROJECT = 'mctest4';
@@ -20,29 +18,6 @@ const HOSTNAME = 'mail.example.test';
 const CHASQUID = `${PROJECT}-chasquid`;
 const DOVECOT = `${PROJECT}-dovecot`;
 const CERTBOT = `${PROJECT}-certbot`;
-/** Python's HTTP client over the proxy's unix socket, as the sidecar sees it. */
-const PROXY_CLIENT = `import http.client, socket
-class C(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX); self.sock.settimeout(30); self.sock.connect("/run/mailctl-proxy/docker.sock")
-def call(method, path):
-    c = C("docker"); c.request(method, path); r = c.getresponse(); return r.status, r.read()
-`;
-
-const newKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-
-/** pebble's own HTTPS certificate, from a CA of the test's, handed to certbot as ACME_CA_BUNDLE. */
-function pebbleTls(): { dir: string; ca: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'mailctl-pebble-'));
-  const caKey = newKey();
-  const ca = issueCertificate({ subjectCN: 'rig CA for pebble', keyPem: caKey, days: 30, ca: true });
-  const key = newKey();
-  writeFileSync(join(dir, 'ca.crt'), ca);
-  writeFileSync(join(dir, 'key.pem'), key, { mode: 0o644 });
-  writeFileSync(join(dir, 'cert.pem'), issueCertificate({ subjectCN: 'pebble', keyPem: key, days: 30, ca: false, issuer: { certPem: ca, keyPem: caKey }, dnsNames: ['pebble'] }));
-  return { dir, ca: join(dir, 'ca.crt') };
-}
-
 const tls = pebbleTls();
 const site = siteWithEnv({
   MAIL_DOMAIN: 'example.test', CERT_MODE: 'acme', MAILCTL_PROJECT: PROJECT, MAIL_BIND: gatewayOf('172.29.54.0/24'),

@@ -107,6 +107,22 @@ export class FakeEngine implements Engine {
     this.images.set(build.ref, id);
     return id;
   }
+  /** The Swarm node this engine is (undefined: in no Swarm). */
+  swarm?: { id: string; manager: boolean; labels: Record<string, string> };
+  async swarmNode() { return this.swarm; }
+  async labelNode(id: string, labels: Record<string, string>) {
+    this.log(`label node ${id}`);
+    if (!this.swarm || this.swarm.id !== id) throw engineError(404, `node ${id} not found`);
+    Object.assign(this.swarm.labels, labels);
+  }
+  /** A Swarm service's task is replaced: its container goes, a new one of the same labels runs. */
+  async forceUpdateService(id: string) {
+    this.log(`force update service ${id}`);
+    for (const c of [...this.containers.values()].filter((x) => x.labels['com.docker.swarm.service.id'] === id)) {
+      this.containers.delete(c.id);
+      this.addContainer(`${c.name.split('.')[0]}.1.new${this.nextId}`, { ...c.labels });
+    }
+  }
   async pullImage(ref: string) { this.log(`pull ${ref}`); throw new Error('no registry'); }
   async importImage(_tar: NodeJS.ReadableStream, ref: string) { this.log(`import ${ref}`); this.images.set(ref, `sha256:base-${ref}`); }
 }

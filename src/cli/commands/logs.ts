@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { healthOf, logTail } from '../../docker/containers.js';
+import { logTail } from '../../docker/containers.js';
+import { locateService } from '../../runtime/running.js';
 import { SERVICES } from '../../images/context.js';
 import { OperationalError, UsageError } from '../../core/errors.js';
 import { containerName } from '../../model/layout.js';
@@ -22,8 +23,9 @@ export function register(program: Command, context: CliContext): void {
         throw new UsageError(`unknown service "${service}": one of ${SERVICES.join(', ')}`);
       }
       const docker = await engine();
-      const name = containerName(config.project, service);
-      if (!(await healthOf(docker, name))) throw new OperationalError(`${name} does not exist: is the stack up, with ${service} on (\`mailctl status\`)?`);
+      const found = await locateService(docker, config, service);
+      if (!found) throw new OperationalError(`${containerName(config.project, service)} does not exist: is the stack up, with ${service} on (\`mailctl status\`)?`);
+      const name = found.ref;
       if (!opts.follow) {
         const text = await logTail(docker, name, opts.tail ?? 'all');
         context.stdout.write(text ? `${text}\n` : '');

@@ -22,18 +22,21 @@ export function register(program: Command, context: CliContext): void {
 
   program
     .command('compose')
-    .description('write a docker compose file equivalent to the stack (prepares its network, volumes and certificate)')
+    .description('write a docker compose file (or with --swarm a Swarm stack file) equivalent to the stack (prepares its network, volumes and certificate)')
     .option('-o, --output <file>', 'write to FILE (config files go next to it) instead of stdout')
+    .option('--swarm', 'a stack file for `docker stack deploy` on this Swarm manager, pinned to this node (it holds the volumes)')
     .option('--json', 'print where things were written as JSON')
-    .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; json?: boolean }) => {
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; swarm?: boolean; json?: boolean }) => {
       const output = opts.output ? resolve(context.cwd, opts.output) : undefined;
       if (output && !statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory()) {
         throw new UsageError(`${dirname(output)} is not a directory: create it first, or write the compose file elsewhere`);
       }
-      const result = await exportCompose(await engine(), config, { output }, progress);
-      if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services });
+      const result = await exportCompose(await engine(), config, { output, swarm: opts.swarm }, progress);
+      for (const note of result.swarm?.notes ?? []) progress.step(`note: ${note}`);
+      if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services, ...(result.swarm ? { swarm: result.swarm } : {}) });
       if (!output) return void context.stdout.write(result.yaml);
-      context.stdout.write(`wrote ${output} (${result.services.join(', ')}; config files in ${result.filesDir})\n` +
-        `start it with: docker-compose -f ${opts.output} up -d\n`);
+      context.stdout.write(`wrote ${output} (${result.services.join(', ')}; config files in ${result.filesDir})\n` + (result.swarm
+        ? `deploy it with: docker stack deploy --resolve-image never -c ${opts.output} ${config.project}\n`
+        : `start it with: docker-compose -f ${opts.output} up -d\n`));
     }));
 }
