@@ -101,7 +101,9 @@ async function prepareCompose(docker: Engine, config: Config, options: ComposeOp
       await docker.labelNode(node.id, { [nodeLabel]: 'true' });
       progress.step(`labelled this node ${nodeLabel}=true: ${config.project}'s services run where its volumes are`);
     }
-    swarm = { nodeLabel, notes: 'notes' in out ? out.notes : [] };
+    const notes = 'notes' in out ? out.notes : [];
+    if (config.abuse.bans.enabled) notes.push('the guard (MAIL_BAN) is not part of a Swarm stack: it reads the mail containers\' log files, whose paths Swarm makes per task (README: Docker Swarm)');
+    swarm = { nodeLabel, notes };
   }
   const how = node
     ? `# Deploy on this Swarm's manager: docker stack deploy --resolve-image never -c <this file> ${config.project}\n` +

@@ -78,7 +78,7 @@ export async function restartService(docker: Engine, config: Pick<Config, 'proje
   const until = Date.now() + SWARM_REPLACE_MS;
   for (;;) {
     const now = await locateService(docker, config, service);
-    if (now && now.ref !== found.ref && now.state === 'running') return waitHealthy(docker, [now.ref], progress);
+    if (now && now.ref !== found.ref && now.state === 'running') return waitHealthy(docker, [now.name], progress);
     if (Date.now() > until) throw new OperationalError(`Swarm did not start a new task of ${found.name} within ${SWARM_REPLACE_MS / 1000} s: see \`docker service ps ${found.swarmService}\``);
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -160,6 +160,9 @@ for m, p in [("POST", "/services/${dovecotService}/update"), ("DELETE", "/servic
   t.regex(out, new RegExp(`GET ${chasquid.ID} 200`), out);
 });
 
+const taskTemplates = async () => Object.fromEntries((await docker.listServices({ filters: { label: [`dev.mailctl.project=${PROJECT}`] } }))
+  .map((s) => [s.Spec?.Name ?? '', JSON.stringify(s.Spec?.TaskTemplate)]));
+
 /** The longest stretch (ms) during which connections to a port were refused, while `during` runs. */
 async function refusedGap(port: number, during: () => Promise<void>): Promise<number> {
   let longest = 0;
@@ -185,6 +188,7 @@ async function refusedGap(port: number, during: () => Promise<void>): Promise<nu
 
 test.serial('a changed setting, redeployed, rolls only the service it changes', async (t) => {
   const before = await healthy(['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
+  const specsBefore = await taskTemplates();
   appendFileSync(join(site, '.env'), 'MAIL_QUOTA=1G\n');
   const made = await mailctl(site, ['compose', '--swarm', '-o', stackFile]);
   t.is(made.code, 0, show(made));
@@ -197,6 +201,8 @@ test.serial('a changed setting, redeployed, rolls only the service it changes', 
     }
   });
   const after = await healthy(['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
+  const specsAfter = await taskTemplates();
+  t.deepEqual(Object.keys(specsAfter).filter((name) => specsAfter[name] !== specsBefore[name]), [`${PROJECT}_dovecot`], 'only dovecot\'s service spec changed');
   t.not(after.dovecot, before.dovecot, 'dovecot (quota) rolled');
   t.deepEqual([after.chasquid, after.web, after.certbot, after.dockerproxy], [before.chasquid, before.web, before.certbot, before.dockerproxy], 'nothing else');
   t.log(`IMAP refused connections for ${gap} ms during dovecot's rolling update`);
