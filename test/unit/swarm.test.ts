@@ -228,7 +228,7 @@ test('restartService on a Swarm task: forces an update of its service, never res
   t.like(now, { state: 'running', swarmService: 'svc1' });
   t.not(now!.ref, old.id);
   t.is(lines[0], 'restarting chasquid: new certificate');
-  t.true(lines.some((l) => l.includes(`${now!.ref} is healthy`)), 'waited for the new task');
+  t.true(lines.some((l) => l.includes(`${now!.name} is healthy`)), 'waited for the new task');
 });
 
 test('restartService on `up`\'s container restarts it and forces no update', async (t) => {
