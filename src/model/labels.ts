@@ -7,6 +7,8 @@ export const LABEL = {
   contextHash: 'dev.mailctl.context-hash',
   volume: 'dev.mailctl.volume',
   aspects: 'dev.mailctl.aspects',
+  /** On a Swarm task: the id of the image it was made for (a tag can be rebuilt). */
+  imageId: 'dev.mailctl.image-id',
 } as const;
 
 /** What Swarm puts on a task's container: the id of the service it is a task of. */

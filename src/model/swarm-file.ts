@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { healthcheckOf, loggingOf, splitFiles } from './compose-file.js';
-import { projectLabels } from './labels.js';
+import { LABEL, projectLabels } from './labels.js';
 import type { FileSpec, ServiceSpec } from './types.js';
 
 /** The node label that pins a project's services to the node that holds its volumes: `docker node update --label-add <this>=true`. */
@@ -36,6 +36,8 @@ export const swarmNetworkName = (project: string) => `${project}-swarm`;
 export interface SwarmInputs {
   project: string;
   specs: readonly ServiceSpec[];
+  /** Image ids by reference: a rebuilt image keeps its tag, and its id in a label makes its services roll. */
+  imageIds?: Record<string, string>;
   /** Where the config files are written: an absolute path (read by `docker stack deploy` on the manager only). */
   filesDir: string;
 }
@@ -117,7 +119,7 @@ export function swarmDocument(inputs: SwarmInputs): SwarmOutput {
       healthcheck: healthcheckOf(spec),
       logging: loggingOf(spec),
       // Container labels: `add-user`, `status`, `backup` and `doctor` find the task's container by them.
-      labels: projectLabels(inputs.project, spec.service),
+      labels: { ...projectLabels(inputs.project, spec.service), ...(inputs.imageIds?.[spec.image] ? { [LABEL.imageId]: inputs.imageIds[spec.image] } : {}) },
       stop_grace_period: '10s',
       deploy: {
         mode: 'replicated',

@@ -42,6 +42,8 @@ export interface ComposeOptions {
   output?: string;
   /** A stack file for `docker stack deploy` instead of a compose file. */
   swarm?: boolean;
+  /** Rebuild the images with current Debian packages (an upgrade). */
+  noCache?: boolean;
 }
 
 const volumeMounts = (spec: ServiceSpec) =>
@@ -61,7 +63,7 @@ async function swarmManager(docker: Engine) {
 
 async function prepareCompose(docker: Engine, config: Config, options: ComposeOptions, progress: Progress): Promise<ComposeResult> {
   const node = options.swarm ? await swarmManager(docker) : undefined;
-  const stack = await desiredStack(docker, config, progress);
+  const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
   const network = node ? undefined : await ensureStackObjects(docker, config, stack, progress);
   if (node) await ensureStackVolumes(docker, config, stack, progress);
   const cert = startingCertificate(config);
@@ -72,7 +74,7 @@ async function prepareCompose(docker: Engine, config: Config, options: ComposeOp
   const filesDir = join(options.output ? dirname(options.output) : config.siteDir, `${config.project}-${node ? 'swarm-' : ''}files`);
   const specs = stack.desired.map((d) => d.spec);
   const out = node
-    ? swarmDocument({ project: config.project, specs, filesDir })
+    ? swarmDocument({ project: config.project, specs, filesDir, imageIds: Object.fromEntries(Object.values(stack.images).map((i) => [i.ref, i.id])) })
     : composeDocument({ project: config.project, network: network!, subnet: config.subnet, specs: stack.desired, filesDir });
 
   for (const { spec, files } of out.volumeFiles) {

@@ -282,3 +282,15 @@ test('compose --swarm refuses a Swarm worker, before building or labelling anyth
   t.deepEqual(engine.calls, []);
   t.deepEqual(engine.swarm.labels, {});
 });
+
+test('stack file: a rebuilt image (same tag, new id) rolls only the services on it, through the image-id label', (t) => {
+  const specs = stackSpecs(configFrom({ MAILCTL_PROJECT: 'p' }), { images });
+  const ids = Object.fromEntries(Object.values(images).map((ref) => [ref, `sha256:${ref}`]));
+  const before = swarmDocument({ project: 'p', specs, filesDir: '/f', imageIds: ids }).document as unknown as Doc;
+  const after = swarmDocument({ project: 'p', specs, filesDir: '/f', imageIds: { ...ids, [images.dovecot]: 'sha256:rebuilt' } }).document as unknown as Doc;
+  t.is(before.services.dovecot.labels['dev.mailctl.image-id'], `sha256:${images.dovecot}`);
+  t.is(after.services.dovecot.labels['dev.mailctl.image-id'], 'sha256:rebuilt');
+  t.is(after.services.dovecot.image, images.dovecot, 'the same tag');
+  t.deepEqual(after.services.chasquid, before.services.chasquid);
+  t.deepEqual(after.services.web, before.services.web);
+});

@@ -25,13 +25,14 @@ export function register(program: Command, context: CliContext): void {
     .description('write a docker compose file (or with --swarm a Swarm stack file) equivalent to the stack (prepares its network, volumes and certificate)')
     .option('-o, --output <file>', 'write to FILE (config files go next to it) instead of stdout')
     .option('--swarm', 'a stack file for `docker stack deploy` on this Swarm manager, pinned to this node (it holds the volumes)')
+    .option('--no-cache', 'rebuild every image with current Debian packages (on Swarm: then deploy, and the services roll one at a time)')
     .option('--json', 'print where things were written as JSON')
-    .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; swarm?: boolean; json?: boolean }) => {
+    .action(runner(context, async ({ config, progress, engine }: Run, opts: { output?: string; swarm?: boolean; cache?: boolean; json?: boolean }) => {
       const output = opts.output ? resolve(context.cwd, opts.output) : undefined;
       if (output && !statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory()) {
         throw new UsageError(`${dirname(output)} is not a directory: create it first, or write the compose file elsewhere`);
       }
-      const result = await exportCompose(await engine(), config, { output, swarm: opts.swarm }, progress);
+      const result = await exportCompose(await engine(), config, { output, swarm: opts.swarm, noCache: opts.cache === false }, progress);
       for (const note of result.swarm?.notes ?? []) progress.step(`note: ${note}`);
       if (opts.json) return printJson(context, { file: result.file, filesDir: result.filesDir, services: result.services, ...(result.swarm ? { swarm: result.swarm } : {}) });
       if (!output) return void context.stdout.write(result.yaml);
