@@ -18,16 +18,23 @@ export interface Observed {
 
 export const projectFilter = (project: string) => [`${LABEL.managed}=true`, `${LABEL.project}=${project}`];
 
-export async function observeProject(engine: Engine, project: string): Promise<Observed[]> {
-  return (await engine.listContainers(projectFilter(project))).map((c) => ({
-    id: c.id,
-    name: c.name,
-    service: c.labels[LABEL.service] ?? '',
-    state: c.state,
-    configHash: c.labels[LABEL.configHash],
-    aspectsLabel: c.labels[LABEL.aspects],
-    ...(c.labels[SWARM_SERVICE_LABEL] ? { swarmService: c.labels[SWARM_SERVICE_LABEL] } : {}),
-  }));
+/**
+ * The project's containers. Swarm's task containers only when asked (status,
+ * backup): everything else changes or removes what it sees, and Swarm's are
+ * Swarm's to manage.
+ */
+export async function observeProject(engine: Engine, project: string, options: { swarmTasks?: boolean } = {}): Promise<Observed[]> {
+  return (await engine.listContainers(projectFilter(project)))
+    .filter((c) => options.swarmTasks || !c.labels[SWARM_SERVICE_LABEL])
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      service: c.labels[LABEL.service] ?? '',
+      state: c.state,
+      configHash: c.labels[LABEL.configHash],
+      aspectsLabel: c.labels[LABEL.aspects],
+      ...(c.labels[SWARM_SERVICE_LABEL] ? { swarmService: c.labels[SWARM_SERVICE_LABEL] } : {}),
+    }));
 }
 
 export async function ensureNetwork(engine: Engine, name: string, project: string, subnet?: string): Promise<boolean> {

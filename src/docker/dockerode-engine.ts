@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { FileSpec } from '../model/types.js';
 import { OperationalError } from '../core/errors.js';
-import { ignoreNotModified, isNotFound, orAbsent, shortReason, type ContainerHandle, type Engine, type ExecResult, type ImageBuild } from './engine.js';
+import { ignoreNotModified, isNotFound, orAbsent, shortReason, statusOf, type ContainerHandle, type Engine, type ExecResult, type ImageBuild } from './engine.js';
 import { firstFileOf, namesUnder, tarOf } from './tar.js';
 import { followStream } from './progress-stream.js';
 
@@ -86,10 +86,22 @@ export class DockerodeEngine implements Engine {
   async swarmNode() {
     const info = (await this.docker.info()) as { Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean } };
     const id = info.Swarm?.NodeID;
+    if (info.Swarm?.LocalNodeState === 'locked') return { id: id ?? '', manager: false, labels: {}, locked: true };
     if (!id || info.Swarm?.LocalNodeState !== 'active') return undefined;
     const manager = info.Swarm?.ControlAvailable === true;
     const labels = manager ? ((await this.docker.getNode(id).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec?.Labels ?? {} : {};
     return { id, manager, labels };
+  }
+
+  async listServices(labels: readonly string[]) {
+    try {
+      const list = await this.docker.listServices({ filters: { label: [...labels] } });
+      return list.map((s) => ({ id: s.ID ?? '', name: s.Spec?.Name ?? '', labels: s.Spec?.Labels ?? {} }));
+    } catch (err) {
+      // 503: this engine is in no Swarm, or is a worker (which cannot list services).
+      if (statusOf(err) === 503) return [];
+      throw err;
+    }
   }
 
   async labelNode(id: string, labels: Record<string, string>) {

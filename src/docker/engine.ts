@@ -105,7 +105,9 @@ export interface Engine {
   /** undefined when the image is not on the engine. */
   imageId(ref: string): Promise<string | undefined>;
   /** This engine's node in a Swarm (undefined when it is in none), and whether it manages the Swarm. */
-  swarmNode(): Promise<{ id: string; manager: boolean; labels: Record<string, string> } | undefined>;
+  swarmNode(): Promise<{ id: string; manager: boolean; labels: Record<string, string>; locked?: boolean } | undefined>;
+  /** Swarm services carrying all these labels; none when this engine manages no Swarm. */
+  listServices(labels: readonly string[]): Promise<{ id: string; name: string; labels: Record<string, string> }[]>;
   /** Add labels to a Swarm node (a manager's call). */
   labelNode(id: string, labels: Record<string, string>): Promise<void>;
   /**

@@ -80,9 +80,11 @@ export function swarmDocument(inputs: SwarmInputs): SwarmOutput {
     if (onVolumes.length) volumeFiles.push({ spec, files: onVolumes });
     const serviceConfigs = loose.map((file) => {
       const key = `${spec.service}${file.path}`.replace(/[^A-Za-z0-9_.-]/g, '_');
-      const path = `${spec.service}${file.path}`;
+      const name = configName(inputs.project, spec.service, file.path, file.content);
+      // Named by content too: a stack file written earlier still finds its own content (Swarm would store what the path holds at deploy time under the old name).
+      const path = `${spec.service}/${name}`;
       files.push({ path, content: file.content });
-      configs[key] = { name: configName(inputs.project, spec.service, file.path, file.content), file: posix.join(inputs.filesDir, path) };
+      configs[key] = { name, file: posix.join(inputs.filesDir, path) };
       // A config is read-only in the container whatever its mode; executable bits are kept.
       return { source: key, target: file.path, mode: file.mode & 0o555 };
     });

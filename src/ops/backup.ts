@@ -87,7 +87,7 @@ export async function backup(docker: Engine, config: Config, file: string, optio
     // Ctrl-C while the services are paused would leave them frozen (and the helper behind): it waits.
     await deferSignals('the backup (the mail services are paused)', () => withHelper(docker, { image: helperImage.ref, project: config.project, mounts }, async (helper) => {
       await helper.putFiles([{ path: MANIFEST_PATH, content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }, ...site]);
-      const writers = (await observeProject(docker, config.project))
+      const writers = (await observeProject(docker, config.project, { swarmTasks: true }))
         // The services that write the data volumes, chasquid first.
         .filter((c) => c.state === 'running' && STOP_ORDER.includes(c.service as ServiceName))
         .sort(byStopOrder);

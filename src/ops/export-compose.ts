@@ -26,7 +26,8 @@ import { writeAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
 import { desiredStack, ensureStackObjects, ensureStackVolumes } from '../stack/desired.js';
 import { swarmDocument, swarmNodeLabel } from '../model/swarm-file.js';
-import { OperationalError } from '../core/errors.js';
+import { labelDataNode, refreshRunningSwarm, swarmManager } from './swarm.js';
+import { refuseOnSwarm } from '../runtime/running.js';
 
 export interface ComposeResult {
   /** The compose file, or undefined when printed. */
@@ -49,29 +50,25 @@ export interface ComposeOptions {
 const volumeMounts = (spec: ServiceSpec) =>
   spec.mounts.flatMap((m) => (m.volume ? [{ volume: m.volume, target: m.target, readOnly: m.readOnly }] : []));
 
+/** Where the config files go: next to the file (or in the site directory when it is printed). */
+export const composeFilesDir = (dir: string, project: string, swarm?: boolean) => join(dir, `${project}-${swarm ? 'swarm-' : ''}files`);
+
 export async function exportCompose(docker: Engine, config: Config, options: ComposeOptions, progress: Progress): Promise<ComposeResult> {
   return withProjectLock(config.project, 'compose', (line) => progress.step(line), () => prepareCompose(docker, config, options, progress));
 }
 
-/** A Swarm stack is deployed on a manager: the node whose engine this is holds the volumes. */
-async function swarmManager(docker: Engine) {
-  const node = await docker.swarmNode();
-  if (!node) throw new OperationalError('this Docker engine is in no Swarm: make one with `docker swarm init` (or join one), then run `mailctl compose --swarm` again');
-  if (!node.manager) throw new OperationalError('this Docker engine is a Swarm worker: run `mailctl compose --swarm` against a manager\'s engine (the node that keeps the volumes must be a manager to be labelled)');
-  return node;
-}
-
 async function prepareCompose(docker: Engine, config: Config, options: ComposeOptions, progress: Progress): Promise<ComposeResult> {
-  const node = options.swarm ? await swarmManager(docker) : undefined;
+  const node = options.swarm ? await swarmManager(docker, config) : undefined;
+  // A docker-compose file for a project Swarm runs would start a second stack on its volumes.
+  if (!node) await refuseOnSwarm(docker, config, 'compose');
   const stack = await desiredStack(docker, config, progress, { noCache: options.noCache });
   const network = node ? undefined : await ensureStackObjects(docker, config, stack, progress);
   if (node) await ensureStackVolumes(docker, config, stack, progress);
   const cert = startingCertificate(config);
-  if (await installCertificate(docker, config, stack.images.dovecot.ref, cert.pair, cert.placeholder)) {
-    progress.step(`installed the certificate for ${config.hostname}`);
-  }
+  const newCertificate = await installCertificate(docker, config, stack.images.dovecot.ref, cert.pair, cert.placeholder);
+  if (newCertificate) progress.step(`installed the certificate for ${config.hostname}`);
 
-  const filesDir = join(options.output ? dirname(options.output) : config.siteDir, `${config.project}-${node ? 'swarm-' : ''}files`);
+  const filesDir = composeFilesDir(options.output ? dirname(options.output) : config.siteDir, config.project, options.swarm);
   const specs = stack.desired.map((d) => d.spec);
   const out = node
     ? swarmDocument({ project: config.project, specs, filesDir, imageIds: Object.fromEntries(Object.values(stack.images).map((i) => [i.ref, i.id])) })
@@ -98,11 +95,8 @@ async function prepareCompose(docker: Engine, config: Config, options: ComposeOp
   }
   let swarm: ComposeResult['swarm'];
   if (node) {
-    const nodeLabel = swarmNodeLabel(config.project);
-    if (node.labels[nodeLabel] !== 'true') {
-      await docker.labelNode(node.id, { [nodeLabel]: 'true' });
-      progress.step(`labelled this node ${nodeLabel}=true: ${config.project}'s services run where its volumes are`);
-    }
+    const nodeLabel = await labelDataNode(docker, config, node, progress);
+    await refreshRunningSwarm(docker, config, newCertificate, progress);
     const notes = 'notes' in out ? out.notes : [];
     if (config.abuse.bans.enabled) notes.push('the guard (MAIL_BAN) is not part of a Swarm stack: it reads the mail containers\' log files, whose paths Swarm makes per task (README: Docker Swarm)');
     swarm = { nodeLabel, notes };

@@ -160,6 +160,7 @@ async function restoreUnlocked(
 ): Promise<RestoreResult> {
   const started = Date.now();
   const { manifest } = contents;
+  await refuseOnSwarm(docker, config, 'restore');
   const images = await buildImages(docker, config, { names: neededImages(config) }, progress);
   const helperImage = images.find((i) => i.name === 'dovecot')!.ref;
   for (const role of manifest.volumes) await ensureVolume(docker, volumeName(config.project, role), config.project, role);

@@ -36,10 +36,23 @@ export async function locateService(docker: Engine, config: Pick<Config, 'projec
   return task && { ref: task.id, name: task.name, state: task.state, swarmService: task.labels[SWARM_SERVICE_LABEL] };
 }
 
-/** The Swarm services of the project that have tasks on this engine: `up`, `down` and `restore` leave such a stack to Swarm. */
+/**
+ * The project's services that Swarm runs: its services (on a manager), and
+ * its task containers here in any state (a task between two restarts, or a
+ * worker's). `up`, `down` and `restore` leave such a stack to Swarm.
+ */
 export async function swarmServices(docker: Engine, project: string): Promise<string[]> {
-  const found = await docker.listContainers(projectFilter(project));
-  return [...new Set(found.filter((c) => c.labels[SWARM_SERVICE_LABEL] && c.state === 'running').map((c) => c.labels[LABEL.service] ?? '?'))];
+  const services = await docker.listServices(projectFilter(project));
+  const tasks = (await docker.listContainers(projectFilter(project))).filter((c) => c.labels[SWARM_SERVICE_LABEL]);
+  return [...new Set([...services.map((s) => s.labels[LABEL.service] ?? s.name), ...tasks.map((c) => c.labels[LABEL.service] ?? '?')])].sort();
+}
+
+/** `compose --swarm` leaves a stack that `up` (or docker-compose) runs alone: two would fight over the ports and the volumes. */
+export async function refuseUnlessSwarm(docker: Engine, config: Config): Promise<void> {
+  const own = (await docker.listContainers(projectFilter(config.project))).filter((c) => !c.labels[SWARM_SERVICE_LABEL] && c.labels[LABEL.service] !== 'helper');
+  if (own.length === 0) return;
+  throw new OperationalError(`${config.project} runs here as containers of \`mailctl up\` (${own.map((c) => c.name).sort().join(', ')}): ` +
+    'remove them with `mailctl down` first (the volumes, and so the mail, are kept), then deploy the Swarm stack');
 }
 
 export async function refuseOnSwarm(docker: Engine, config: Config, command: string): Promise<void> {
@@ -53,7 +66,8 @@ export async function refuseOnSwarm(docker: Engine, config: Config, command: str
 export async function runningService(docker: Engine, config: Config, service: string): Promise<ContainerHandle> {
   const found = await locateService(docker, config, service);
   if (found?.state !== 'running') {
-    throw new OperationalError(`${found?.name ?? containerName(config.project, service)} is not running: start the stack with \`mailctl up\``);
+    const how = found?.swarmService ? `Swarm starts it again: see \`docker service ps ${found.swarmService}\`` : 'start the stack with `mailctl up`';
+    throw new OperationalError(`${found?.name ?? containerName(config.project, service)} is not running: ${how}`);
   }
   return docker.container(found.ref);
 }

@@ -7,7 +7,7 @@
 import { LABEL } from '../model/labels.js';
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { classify, forcedUpdateOf, mayReload, mayRestart, ownsContainer, scopedListQuery } from './policy.js';
+import { classify, forcedUpdateOf, mayReload, mayRestart, mayRestartService, ownsContainer, scopedListQuery } from './policy.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const PROJECT = process.env.MAILCTL_PROJECT ?? '';
@@ -72,7 +72,7 @@ const server = http.createServer(async (req, res) => {
         return send(res, r.status, r.body);
       }
       case 'restart': {
-        if (!mayRestart(await labelsOf(request.id), PROJECT)) return deny(res, `restarting ${request.id} is not allowed (only ${PROJECT}'s chasquid)`);
+        if (!mayRestart(await labelsOf(request.id), PROJECT)) return deny(res, `restarting ${request.id} is not allowed (only ${PROJECT}'s chasquid; on Swarm, its service)`);
         console.log(`restart ${request.id}`);
         // Rebuilt, not passed on: the caller chooses neither the stop signal nor the timeout.
         const r = await engine('POST', `/containers/${encodeURIComponent(request.id)}/restart?t=10`);
@@ -92,7 +92,7 @@ const server = http.createServer(async (req, res) => {
       }
       case 'service-restart': {
         const { info } = await service(request.id);
-        if (!info || !mayRestart(info.Spec.Labels, PROJECT)) return deny(res, `updating service ${request.id} is not allowed (only restarting ${PROJECT}'s chasquid)`);
+        if (!info || !mayRestartService(info.Spec.Labels, PROJECT)) return deny(res, `updating service ${request.id} is not allowed (only restarting ${PROJECT}'s chasquid)`);
         console.log(`restart service ${request.id}`);
         // Rebuilt, not passed on: the service's own spec, at its own version, with only ForceUpdate changed.
         const r = await engine('POST', `/services/${encodeURIComponent(request.id)}/update?version=${info.Version.Index}`, forcedUpdateOf(info.Spec));

@@ -6,7 +6,7 @@
  * inspect its own services and restart its chasquid's service (a forced update
  * with the spec it has). Everything else is refused. Pure.
  */
-import { LABEL } from '../model/labels.js';
+import { LABEL, SWARM_SERVICE_LABEL } from '../model/labels.js';
 import { RELOADED_FOR_CERTIFICATE, RESTARTED_FOR_CERTIFICATE, type ServiceName } from '../model/service-table.js';
 
 export type Request =
@@ -66,8 +66,13 @@ export function ownsContainer(labels: Record<string, string> | undefined, projec
 
 const serviceOf = (labels: Record<string, string> | undefined) => (labels?.[LABEL.service] ?? '') as ServiceName;
 
-/** chasquid reads its certificate only at start. */
+/** chasquid reads its certificate only at start. Not a Swarm task's container: Swarm would start a second task beside it (its service is restarted instead). */
 export function mayRestart(labels: Record<string, string> | undefined, project: string): boolean {
+  return ownsContainer(labels, project) && RESTARTED_FOR_CERTIFICATE.includes(serviceOf(labels)) && !labels?.[SWARM_SERVICE_LABEL];
+}
+
+/** The same rule for a Swarm service, by the service's own labels. */
+export function mayRestartService(labels: Record<string, string> | undefined, project: string): boolean {
   return ownsContainer(labels, project) && RESTARTED_FOR_CERTIFICATE.includes(serviceOf(labels));
 }
 

@@ -30,9 +30,10 @@ export function foreignBindAddresses(binds: readonly string[], interfaces: Inter
 }
 
 /** Refuse MAIL_BIND addresses this host lacks; only when the engine runs here (not DOCKER_HOST=tcp:// or ssh://). */
-export function checkBindAddresses(config: Config, dockerHost: string | undefined, interfaces: Interfaces = networkInterfaces()): void {
+export function checkBindAddresses(config: Config, dockerHost: string | undefined, interfaces: Interfaces = networkInterfaces(), options: { swarm?: boolean } = {}): void {
   if (dockerHost && !dockerHost.startsWith('unix:')) return;
-  const foreign = foreignBindAddresses(config.binds, interfaces, config.subnet);
+  // A Swarm stack has no bridge network of its own: MAIL_SUBNET gives the host no address there.
+  const foreign = foreignBindAddresses(config.binds, interfaces, options.swarm ? undefined : config.subnet);
   if (foreign.length) {
     throw new UsageError(`MAIL_BIND ${foreign.join(', ')} ${foreign.length > 1 ? 'are not addresses' : 'is not an address'} of this host: chasquid and dovecot could not listen there; use an address of one of its interfaces, or 0.0.0.0,:: for all`);
   }

@@ -58,7 +58,7 @@ async function daemonVersion(docker: Engine, name: string, cmd: readonly string[
 }
 
 export async function stackStatus(docker: Engine, config: Config): Promise<StackStatus> {
-  const all = await observeProject(docker, config.project);
+  const all = await observeProject(docker, config.project, { swarmTasks: true });
   // Swarm keeps the containers of tasks it replaced: a service's running task is its state.
   const observed = all.filter((o) => !o.swarmService || o.state === 'running' || !all.some((x) => x.swarmService === o.swarmService && x.state === 'running'));
   const services: ServiceStatus[] = [];

@@ -144,7 +144,7 @@ test.serial('renew --force: the sidecar restarts chasquid\'s service through the
   const certbot = (await healthy(['certbot'])).certbot;
   const dovecotService = (await docker.listServices({ filters: { name: [`${PROJECT}_dovecot`] } }))[0].ID;
   const script = `${PROXY_CLIENT}
-for m, p in [("POST", "/services/${dovecotService}/update"), ("DELETE", "/services/${chasquid.ID}"), ("POST", "/services/create"), ("GET", "/services"), ("GET", "/services/${chasquid.ID}")]:
+for m, p in [("POST", "/containers/${after.chasquid}/restart"), ("POST", "/services/${dovecotService}/update"), ("DELETE", "/services/${chasquid.ID}"), ("POST", "/services/create"), ("GET", "/services"), ("GET", "/services/${chasquid.ID}")]:
     print(m, p.split("/")[2] if p.count("/") > 1 else p, call(m, p)[0])`;
   const probe = await docker.getContainer(certbot).exec({ Cmd: ['python3', '-c', script], AttachStdout: true, AttachStderr: true });
   const out = await new Promise<string>((resolve, reject) => probe.start({}, (err, stream) => {
@@ -153,6 +153,7 @@ for m, p in [("POST", "/services/${dovecotService}/update"), ("DELETE", "/servic
     stream.on('data', (d: Buffer) => { text += d.toString(); });
     stream.on('end', () => resolve(text));
   }));
+  t.regex(out, new RegExp(`POST ${after.chasquid} 403`), `${out}: a task's container is never restarted (Swarm would start a second)`);
   t.regex(out, new RegExp(`POST ${dovecotService} 403`), out);
   t.regex(out, new RegExp(`DELETE ${chasquid.ID} 403`), out);
   t.regex(out, /POST create 403/, out);
@@ -222,4 +223,19 @@ test.serial('docker stack rm keeps the volumes: the mail is there after a redepl
   await healthy(['chasquid', 'dovecot']);
   t.true((await firstMessage('first.last@swarm.test', 'swarm-pass-1234')).includes('via-swarm'));
   t.true(readFileSync(stackFile, 'utf8').startsWith('# Made by `mailctl compose --swarm`'));
+});
+
+test.serial('a new domain: add-user, compose --swarm and a redeploy, and the web service serves its autoconfig', async (t) => {
+  const added = await mailctl(site, ['add-user', 'kim@sixth.test', '--password-stdin'], 'kim-pass-12345\n');
+  t.is(added.code, 0, show(added));
+  t.regex(added.stderr, /compose --swarm/, 'add-user says how the web service learns the domain on Swarm');
+  const made = await mailctl(site, ['compose', '--swarm', '-o', stackFile]);
+  t.is(made.code, 0, show(made));
+  const deployed = await deploy();
+  t.is(deployed.code, 0, show(deployed));
+  let answer = { stdout: '' };
+  for (const until = Date.now() + 90_000; Date.now() < until && !answer.stdout.includes('sixth.test'); await sleep(1000)) {
+    answer = await run('curl', ['-sk', '--max-time', '5', '--resolve', `autoconfig.sixth.test:${PORT(443)}:127.0.0.1`, `https://autoconfig.sixth.test:${PORT(443)}/mail/config-v1.1.xml`]);
+  }
+  t.regex(answer.stdout, /<domain>sixth\.test<\/domain>/, answer.stdout);
 });

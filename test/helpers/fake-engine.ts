@@ -110,6 +110,11 @@ export class FakeEngine implements Engine {
   /** The Swarm node this engine is (undefined: in no Swarm). */
   swarm?: { id: string; manager: boolean; labels: Record<string, string> };
   async swarmNode() { return this.swarm; }
+  /** Swarm services (what `docker stack deploy` made). */
+  readonly services: { id: string; name: string; labels: Record<string, string> }[] = [];
+  async listServices(labels: readonly string[]) {
+    return this.services.filter((s) => labels.every((l) => { const [k, v] = l.split('='); return s.labels[k] === v; }));
+  }
   async labelNode(id: string, labels: Record<string, string>) {
     this.log(`label node ${id}`);
     if (!this.swarm || this.swarm.id !== id) throw engineError(404, `node ${id} not found`);

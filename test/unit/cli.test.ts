@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -105,4 +105,26 @@ test('a bad argument is refused before the engine is touched', async (t) => {
   writeFileSync(join(context.cwd, '.env'), 'MAIL_DOMAIN=example.test\nCERT_MODE=selfsigned\n');
   await t.throwsAsync(buildProgram(context).parseAsync(['node', 'mailctl', 'del-user', 'not an address']), { message: /not|address/ });
   t.false(connected);
+});
+
+// Found by a break-it session of `compose --swarm`: each of these was taken, replaced, or hung.
+for (const [what, output] of [['a device', '/dev/null'], ['a directory', '.'], ['a pseudo filesystem', '/proc/stack.yml'], ['a read-only pseudo filesystem', '/sys/stack.yml']] as const) {
+  test(`compose -o refuses ${what} with one line, before the engine is touched`, async (t) => {
+    let connected = false;
+    const context = capture();
+    context.connect = async () => { connected = true; return new FakeEngine(); };
+    writeFileSync(join(context.cwd, '.env'), 'MAIL_DOMAIN=example.test\nCERT_MODE=selfsigned\nMAILCTL_PROJECT=p\n');
+    const err = await t.throwsAsync(buildProgram(context).parseAsync(['node', 'mailctl', 'compose', '--swarm', '-o', output]));
+    t.is((err as { exitCode?: number }).exitCode, 2, err?.message);
+    t.notRegex(err!.message, /\n/);
+    t.false(connected);
+    if (output === '/dev/null') t.true(existsSync('/dev/null') && !statSync('/dev/null').isFile(), '/dev/null is still the device');
+  });
+}
+
+test('compose --swarm refuses a MAIL_BIND address this host does not have, as up does', async (t) => {
+  const context = capture();
+  writeFileSync(join(context.cwd, '.env'), 'MAIL_DOMAIN=example.test\nCERT_MODE=selfsigned\nMAILCTL_PROJECT=p\nMAIL_BIND=192.0.2.99\nMAIL_SUBNET=192.0.2.0/24\n');
+  const err = await t.throwsAsync(buildProgram(context).parseAsync(['node', 'mailctl', 'compose', '--swarm', '-o', join(context.cwd, 's.yml')]));
+  t.regex(err!.message, /MAIL_BIND 192\.0\.2\.99 is not an address of this host/, 'MAIL_SUBNET gives the host no address on Swarm');
 });

@@ -7,7 +7,8 @@
 import test from 'ava';
 import { configName, swarmDocument, swarmNetworkName, swarmNodeLabel } from '../../src/model/swarm-file.js';
 import { stackSpecs } from '../../src/plan/services.js';
-import { classify, forcedUpdateOf } from '../../src/sidecar/policy.js';
+import { classify, forcedUpdateOf, mayRestart, mayRestartService } from '../../src/sidecar/policy.js';
+import { observeProject } from '../../src/docker/containers.js';
 import { locateService, refuseOnSwarm, restartService } from '../../src/runtime/running.js';
 import { exportCompose } from '../../src/ops/export-compose.js';
 import { OperationalError } from '../../src/core/errors.js';
@@ -92,11 +93,14 @@ test('stack file: generated files are configs with content-derived names, read-o
     t.truthy(doc.configs[source], `${source} is declared`);
     t.is(mode, 0o444);
   }
-  for (const file of files) {
-    const [service, ...rest] = file.path.split('/');
-    const entry = Object.values(doc.configs).find((c) => c.file === `/srv/p-swarm-files/${file.path}`);
-    t.truthy(entry, `${file.path} is a config`);
-    t.is(entry!.name, configName('p', service, `/${rest.join('/')}`, file.content));
+  const targets = Object.fromEntries(Object.entries(doc.services).flatMap(([service, s]) => (s.configs ?? []).map((c: { source: string; target: string }) => [c.source, { service, target: c.target }])));
+  for (const [key, entry] of Object.entries(doc.configs)) {
+    const { service, target } = targets[key];
+    const file = files.find((f) => `/srv/p-swarm-files/${f.path}` === entry.file);
+    t.truthy(file, `${key} is a file written`);
+    t.is(entry.name, configName('p', service, target, file!.content));
+    // The file is named by its content too: a stack file written earlier keeps finding its own content.
+    t.is(file!.path, `${service}/${entry.name}`);
   }
   const names = Object.values(doc.configs).map((c) => c.name);
   t.is(new Set(names).size, names.length, 'no two configs share a name (chasquid has two chasquid.conf)');
@@ -251,13 +255,18 @@ test('refuseOnSwarm: refuses while the project\'s Swarm tasks run, naming `docke
   const engine = new FakeEngine();
   engine.addContainer('p-chasquid', projectLabels('p', 'chasquid'));
   engine.addContainer('q_chasquid.1.x', task('chasquid', 'svcq', 'q'));
+  await t.notThrowsAsync(refuseOnSwarm(engine, config, 'up'), 'up\'s containers and another project\'s tasks do not count');
+  // Found by a break-it session: between two restarts a task's container is exited, and `up` made a second stack.
   engine.addContainer('p_dovecot.1.x', task('dovecot', 'svc2'), {}, 'exited');
-  await t.notThrowsAsync(refuseOnSwarm(engine, config, 'up'), 'up\'s containers, another project\'s tasks and exited tasks do not count');
+  await t.throwsAsync(refuseOnSwarm(engine, config, 'up'), { message: /dovecot/ }, 'an exited task counts: Swarm starts it again');
+  const scaled = new FakeEngine();
+  scaled.services.push({ id: 'svc9', name: 'p_chasquid', labels: projectLabels('p', 'chasquid') });
+  await t.throwsAsync(refuseOnSwarm(scaled, config, 'up'), { message: /chasquid/ }, 'a service scaled to 0 (no container) counts');
   engine.addContainer('p_chasquid.1.y', task('chasquid', 'svc1'));
   engine.addContainer('p_web.1.z', task('web', 'svc3'));
   const err = await t.throwsAsync(refuseOnSwarm(engine, config, 'down'), { instanceOf: OperationalError });
   t.regex(err!.message, /docker stack/);
-  t.regex(err!.message, /chasquid, web/);
+  t.regex(err!.message, /chasquid, dovecot, web/);
   t.regex(err!.message, /mailctl down/);
   t.deepEqual(engine.calls, [], 'nothing changed');
 });
@@ -293,4 +302,33 @@ test('stack file: a rebuilt image (same tag, new id) rolls only the services on 
   t.is(after.services.dovecot.image, images.dovecot, 'the same tag');
   t.deepEqual(after.services.chasquid, before.services.chasquid);
   t.deepEqual(after.services.web, before.services.web);
+});
+
+// ---- found by a break-it session ----
+
+test('policy: the proxy never restarts a Swarm task\'s container (Swarm would start a second chasquid beside it); its service, yes', (t) => {
+  t.true(mayRestart(projectLabels('p', 'chasquid'), 'p'), 'up\'s chasquid');
+  t.false(mayRestart(task('chasquid', 'svc1'), 'p'), 'a task\'s container');
+  t.true(mayRestartService(projectLabels('p', 'chasquid'), 'p'), 'chasquid\'s service');
+  t.false(mayRestartService(projectLabels('p', 'dovecot'), 'p'));
+  t.false(mayRestartService(projectLabels('q', 'chasquid'), 'p'), 'another stack\'s');
+});
+
+test('compose --swarm refuses a project that `up` runs, before building or labelling anything', async (t) => {
+  const engine = new FakeEngine();
+  engine.swarm = { id: 'n1', manager: true, labels: {} };
+  engine.addContainer('swarmunit3-chasquid', projectLabels('swarmunit3', 'chasquid'));
+  const config = configFrom({ MAILCTL_PROJECT: 'swarmunit3' }, '/nonexistent-site');
+  const err = await t.throwsAsync(exportCompose(engine, config, { swarm: true }, progressLog().progress), { instanceOf: OperationalError });
+  t.regex(err!.message, /mailctl down/);
+  t.deepEqual(engine.calls, []);
+  t.deepEqual(engine.swarm.labels, {});
+});
+
+test('the plan never sees Swarm\'s task containers (up would remove them as no longer part of the stack); status and backup do', async (t) => {
+  const engine = new FakeEngine();
+  engine.addContainer('p-dovecot', projectLabels('p', 'dovecot'));
+  engine.addContainer('p_chasquid.1.x', task('chasquid', 'svc1'));
+  t.deepEqual((await observeProject(engine, 'p')).map((o) => o.name), ['p-dovecot']);
+  t.deepEqual((await observeProject(engine, 'p', { swarmTasks: true })).map((o) => [o.name, o.swarmService]), [['p-dovecot', undefined], ['p_chasquid.1.x', 'svc1']]);
 });
