@@ -23,6 +23,8 @@
  *   the seconds from the failed login that reaches the limit to the ban.
  * - footprint (bench/footprint.ts): every container's idle memory and
  *   processes against its limits.
+ * - Swarm (bench/swarm.ts): deploy to healthy, and the refused windows of a
+ *   rolling update and of a restart of chasquid's service.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ import { loadConfig } from '../src/config/load.js';
 import { ensureLocalCa } from '../src/certs/selfsigned.js';
 import { measureAbuse } from './abuse.js';
 import { measureFootprint } from './footprint.js';
+import { measureSwarm } from './swarm.js';
 import { docker, portsFrom, removeProject, ROOT, run, siteWithEnv, type RunResult } from '../test/helpers/e2e.js';
 
 /** The CLI as users run it: the compiled bin (make bench builds it first). */
@@ -298,6 +301,7 @@ async function main(): Promise<void> {
 
   await compose(['down', '--volumes', '--remove-orphans']);
   await removeProject(PROJECT);
+  await measureSwarm(mailctl, add);
 
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
   const table = ['| measurement | result |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');

@@ -89,5 +89,13 @@ export async function setQuota(docker: Engine, config: Config, input: string, si
   const r = await dovecot.exec(['/usr/local/bin/mailctl-users', 'quota', address, stored]);
   if (r.exitCode === 4) throw new UsageError(`${address} does not exist (see \`mailctl list-users\`)`);
   if (r.exitCode !== 0) throw new OperationalError(`setting the quota of ${address} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-  return quotaOf(docker, config, address);
+  // dovecot notices a changed passwd-file by its modification time, which may lag (seen: the old limit
+  // printed once, in CI): ask again briefly until it reports the limit just written.
+  const bytes = stored === 'default' ? config.mailbox.quotaBytes : stored === 'unlimited' ? 0 : parseSize(stored) ?? 0;
+  let usage = await quotaOf(docker, config, address);
+  for (let i = 0; i < 20 && (usage.limitBytes ?? 0) !== bytes; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    usage = await quotaOf(docker, config, address);
+  }
+  return usage;
 }
