@@ -73,6 +73,7 @@ test.after.always(async () => {
   await removeStack();
   await removeProject(PROJECT);
   if (madeSwarm) await run('docker', ['swarm', 'leave', '--force']);
+  else await run('docker', ['node', 'update', '--label-rm', `dev.mailctl.data.${PROJECT}`, (await docker.info()).Swarm.NodeID]);
 });
 test.afterEach.always(async (t) => {
   if (!t.passed) t.log(await dumpLogs([`dev.mailctl.project=${PROJECT}`, 'dev.mailctl.rig=true']));
