@@ -7,9 +7,8 @@
  * left at the end).
  */
 import { appendFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { docker, portsFrom, removeProject, run, siteWithEnv } from '../test/helpers/e2e.js';
+import { docker, portsFrom, removeProject, run, siteWithEnv, refusedGap } from '../test/helpers/e2e.js';
 
 type Add = (k: string, v: string) => void;
 type Mailctl = (cwd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
@@ -30,29 +29,6 @@ async function healthy(services: string[]): Promise<Record<string, string>> {
     if (Object.keys(found).length === services.length) return found;
   }
   throw new Error(`swarm bench: ${services.join(', ')} not healthy within 300 s`);
-}
-
-/** The longest stretch (ms) with connections to a port refused, while `during` runs; polled every 50 ms. */
-async function refusedGap(port: number, during: () => Promise<void>): Promise<number> {
-  let longest = 0;
-  let since: number | undefined;
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      });
-      const now = Date.now();
-      if (ok && since !== undefined) { longest = Math.max(longest, now - since); since = undefined; }
-      if (!ok && since === undefined) since = now;
-      await sleep(50);
-    }
-  })();
-  await during();
-  done = true;
-  await poll;
-  return longest;
 }
 
 async function waitReplaced(service: string, old: string): Promise<void> {

@@ -9,9 +9,8 @@
  */
 import test from 'ava';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { docker, dumpLogs, mailctl, portsFrom, removeProject, rig, run, show, siteWithEnv, sleep } from '../helpers/e2e.js';
+import { docker, dumpLogs, mailctl, portsFrom, removeProject, rig, run, show, siteWithEnv, sleep, refusedGap } from '../helpers/e2e.js';
 import { pebbleTls, PROXY_CLIENT } from '../helpers/pebble.js';
 
 const PROJECT = 'mctest19';
@@ -164,29 +163,6 @@ for m, p in [("POST", "/containers/${after.chasquid}/restart"), ("POST", "/servi
 
 const taskTemplates = async () => Object.fromEntries((await docker.listServices({ filters: { label: [`dev.mailctl.project=${PROJECT}`] } }))
   .map((s) => [s.Spec?.Name ?? '', JSON.stringify(s.Spec?.TaskTemplate)]));
-
-/** The longest stretch (ms) during which connections to a port were refused, while `during` runs. */
-async function refusedGap(port: number, during: () => Promise<void>): Promise<number> {
-  let longest = 0;
-  let since: number | undefined;
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      });
-      const now = Date.now();
-      if (ok && since !== undefined) { longest = Math.max(longest, now - since); since = undefined; }
-      if (!ok && since === undefined) since = now;
-      await sleep(50);
-    }
-  })();
-  await during();
-  done = true;
-  await poll;
-  return longest;
-}
 
 test.serial('a changed setting, redeployed, rolls only the service it changes', async (t) => {
   const before = await healthy(['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);

@@ -1,4 +1,5 @@
 /** Running real processes for the end-to-end tests: mailctl itself, docker-compose, the tester's clients. */
+import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,4 +144,27 @@ export async function hardeningProblems(project: string): Promise<{ services: st
     if (host.Privileged) fail('privileged');
   }
   return { services: services.sort(), problems };
+}
+
+/** The longest stretch (ms) with connections to a port refused, while `during` runs; polled every 50 ms. */
+export async function refusedGap(port: number, during: () => Promise<void>): Promise<number> {
+  let longest = 0;
+  let since: number | undefined;
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+        s.on('error', () => resolve(false));
+      });
+      const now = Date.now();
+      if (ok && since !== undefined) { longest = Math.max(longest, now - since); since = undefined; }
+      if (!ok && since === undefined) since = now;
+      await sleep(50);
+    }
+  })();
+  await during();
+  done = true;
+  await poll;
+  return longest;
 }
