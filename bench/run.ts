@@ -114,7 +114,7 @@ async function startBaseline(): Promise<void> {
   writeFileSync(join(ctx, 'chasquid.conf'), renderChasquidConf(config));
   // Only LMTP and auth are needed for the load; no IMAP/POP3 ports taken on the host.
   writeFileSync(join(ctx, 'dovecot.conf'), renderDovecotConf(config)
-    .replace('protocols = imap pop3 lmtp', 'protocols = lmtp')
+    .replace(/^protocols = .*$/m, 'protocols = lmtp')
     .replace(/service imap-login \{[^]*$/, ''));
   writeFileSync(join(ctx, 'start'), `#!/bin/bash
 set -e
