@@ -167,6 +167,8 @@ async function memMiB(name: string): Promise<number> {
 async function main(): Promise<void> {
   const rows: [string, string][] = [];
   const add = (k: string, v: string) => { rows.push([k, v]); log(`${k}: ${v}`); };
+  // A run that failed leaves the rig on the stack's network.
+  await compose(['down', '--volumes', '--remove-orphans']);
   await removeProject(PROJECT);
 
   // Build: cold (no cache) and warm (nothing changed).
