@@ -95,7 +95,7 @@ ${chasquidListener('lmtp-chasquid', LMTP_SOCKET)}
 # stalled after 1127, the queue filled, senders got 451). No per-user limit:
 # the lmtp service's process limit bounds it, and a delivery beyond that
 # waits for a process instead of being deferred.
-lmtp_user_concurrency_limit = unlimited
+lmtp_user_concurrency_limit = 0
 
 service imap-login {
   inet_listener imap {
