@@ -89,13 +89,8 @@ ${chasquidListener('lmtp-chasquid', LMTP_SOCKET)}
 }
 
 # dovecot 2.4 defers (451) an 11th concurrent delivery to one user; chasquid
-# then retries only after a backoff. A burst to one mailbox is normal here, and
-# chasquid delivers every queued message at once: with Sieve and quotas at
-# delivery, a 64 limit was reached (make bench: 2000 messages at 16 sessions
-# stalled after 1127, the queue filled, senders got 451). No per-user limit:
-# the lmtp service's process limit bounds it, and a delivery beyond that
-# waits for a process instead of being deferred.
-lmtp_user_concurrency_limit = 0
+# then retries only after a backoff. A burst to one mailbox is normal here.
+lmtp_user_concurrency_limit = 64
 
 service imap-login {
   inet_listener imap {
