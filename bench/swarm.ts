@@ -9,36 +9,13 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, portsFrom, removeProject, run, siteWithEnv, refusedGap } from '../test/helpers/e2e.js';
+import { healthyTasks, removeSwarmStack, waitReplaced } from '../test/helpers/swarm.js';
 
 type Add = (k: string, v: string) => void;
 type Mailctl = (cwd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 const PROJECT = 'mcbenchswarm';
 const BASE = 43000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The running, healthy task container of each service, by id; waits until every one is. */
-async function healthy(services: string[]): Promise<Record<string, string>> {
-  for (const until = Date.now() + 300_000; Date.now() < until; await sleep(250)) {
-    const found: Record<string, string> = {};
-    for (const s of services) {
-      const c = (await docker.listContainers({ filters: { label: [`dev.mailctl.project=${PROJECT}`, `dev.mailctl.service=${s}`, 'com.docker.swarm.service.id'] } }))
-        .filter((x) => x.State === 'running' && /\(healthy\)/.test(x.Status));
-      if (c.length === 1) found[s] = c[0].Id;
-    }
-    if (Object.keys(found).length === services.length) return found;
-  }
-  throw new Error(`swarm bench: ${services.join(', ')} not healthy within 300 s`);
-}
-
-async function waitReplaced(service: string, old: string): Promise<void> {
-  for (const until = Date.now() + 180_000; Date.now() < until; await sleep(250)) {
-    const now = await healthy([service]).catch(() => undefined);
-    if (now && now[service] !== old) return;
-  }
-  throw new Error(`swarm bench: ${service} was not replaced`);
-}
-
 export async function measureSwarm(mailctl: Mailctl, add: Add): Promise<void> {
   const made = (await docker.info()).Swarm?.LocalNodeState !== 'active';
   if (made && (await run('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1'])).code !== 0) throw new Error('swarm bench: docker swarm init failed');
@@ -49,24 +26,23 @@ export async function measureSwarm(mailctl: Mailctl, add: Add): Promise<void> {
     if ((await mailctl(site, ['compose', '--swarm', '-o', file])).code !== 0) throw new Error('swarm bench: compose --swarm failed');
     const started = Date.now();
     if ((await deploy()).code !== 0) throw new Error('swarm bench: deploy failed');
-    const first = await healthy(['dovecot', 'chasquid', 'web']);
+    const first = await healthyTasks(PROJECT, ['dovecot', 'chasquid', 'web'], 300_000);
     add('Swarm: `docker stack deploy` to every service healthy (selfsigned: dovecot, chasquid, web)', `${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     appendFileSync(join(site, '.env'), 'MAIL_QUOTA=1G\n');
     if ((await mailctl(site, ['compose', '--swarm', '-o', file])).code !== 0) throw new Error('swarm bench: compose --swarm (2) failed');
     const imapGap = await refusedGap(BASE + 143, async () => {
       await deploy();
-      await waitReplaced('dovecot', first.dovecot);
+      await waitReplaced(PROJECT, 'dovecot', first.dovecot);
     });
     const chasquid = (await docker.listServices({ filters: { name: [`${PROJECT}_chasquid`] } }))[0].ID;
     const smtpGap = await refusedGap(BASE + 25, async () => {
       await run('docker', ['service', 'update', '--detach', '--force', chasquid]);
-      await waitReplaced('chasquid', first.chasquid);
+      await waitReplaced(PROJECT, 'chasquid', first.chasquid);
     });
     add('Swarm: longest refused window, IMAP 143 while a changed setting rolls dovecot / SMTP 25 while chasquid\'s service is restarted (stop-first)', `${imapGap} ms / ${smtpGap} ms`);
   } finally {
-    await run('docker', ['stack', 'rm', PROJECT]);
-    for (let i = 0; i < 60 && (await docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${PROJECT}`] } })).length; i++) await sleep(500);
+    await removeSwarmStack(PROJECT);
     await removeProject(PROJECT);
     const node = (await docker.info()).Swarm?.NodeID;
     if (!made && node) await run('docker', ['node', 'update', '--label-rm', `dev.mailctl.data.${PROJECT}`, node]);

@@ -50,7 +50,7 @@ async function remake(engine: Engine, config: Config, service: StackService, dom
     progress.step(`${service} serves the new domains once the stack is deployed again: run \`mailctl compose --swarm\`, then \`docker stack deploy\``);
     return;
   }
-  const info = await engine.container(name).inspect();
+  const info = await engine.container(located.ref).inspect();
   if (!info) return;
   // Only this service's image matters: the others are named only to make the specs.
   const targets = neededImages(config).map((n) => ({ name: n, ref: n === service ? info.Config.Image : n }));

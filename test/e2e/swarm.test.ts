@@ -12,6 +12,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, dumpLogs, mailctl, portsFrom, removeProject, rig, run, show, siteWithEnv, sleep, refusedGap } from '../helpers/e2e.js';
 import { pebbleTls, PROXY_CLIENT } from '../helpers/pebble.js';
+import { healthyTasks, removeSwarmStack, swarmTasks, waitReplaced } from '../helpers/swarm.js';
 
 const PROJECT = 'mctest19';
 const BASE = 41000;
@@ -26,35 +27,12 @@ const stackFile = join(site, 'stack.yml');
 const { compose } = rig({ project: PROJECT, dnsIp: '10.0.0.53', caDir: site, PEBBLE_TLS_DIR: tls.dir, STACK_NETWORK: `${PROJECT}-swarm` });
 let madeSwarm = false;
 
-const tasks = async (service: string, all = false) =>
-  docker.listContainers({ all, filters: { label: [`dev.mailctl.project=${PROJECT}`, `dev.mailctl.service=${service}`, 'com.docker.swarm.service.id'] } });
-
-/** The running, healthy task container of each service, by id; waits until every one is. */
-async function healthy(services: string[], timeoutMs = 180_000): Promise<Record<string, string>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found: Record<string, string> = {};
-    for (const s of services) {
-      const running = (await tasks(s)).filter((c) => c.State === 'running' && /\(healthy\)/.test(c.Status));
-      if (running.length === 1) found[s] = running[0].Id;
-    }
-    if (Object.keys(found).length === services.length) return found;
-    if (Date.now() > until) throw new Error(`not healthy within ${timeoutMs / 1000} s: ${services.filter((s) => !found[s]).join(', ')}`);
-    await sleep(500);
-  }
-}
-
 const deploy = () => run('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, PROJECT]);
 
 /** The first message of INBOX, as curl reads it over IMAPS (the certificate is checked elsewhere: pebble's or the temporary one). */
 async function firstMessage(user: string, password: string): Promise<string> {
   const r = await run('curl', ['-sk', '--max-time', '20', `imaps://127.0.0.1:${PORT(993)}/INBOX;MAILINDEX=1`, '-u', `${user}:${password}`]);
   return r.stdout;
-}
-
-async function removeStack(): Promise<void> {
-  await run('docker', ['stack', 'rm', PROJECT]);
-  for (let i = 0; i < 60 && (await docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${PROJECT}`] } })).length; i++) await sleep(500);
 }
 
 test.before(async () => {
@@ -64,12 +42,12 @@ test.before(async () => {
     if (init.code !== 0) throw new Error(show(init));
     madeSwarm = true;
   }
-  await removeStack();
+  await removeSwarmStack(PROJECT);
   await removeProject(PROJECT);
 });
 test.after.always(async () => {
   await compose(['--profile', 'acme', 'down', '--remove-orphans']);
-  await removeStack();
+  await removeSwarmStack(PROJECT);
   await removeProject(PROJECT);
   if (madeSwarm) await run('docker', ['swarm', 'leave', '--force']);
   else await run('docker', ['node', 'update', '--label-rm', `dev.mailctl.data.${PROJECT}`, (await docker.info()).Swarm.NodeID]);
@@ -90,7 +68,7 @@ test.serial('compose --swarm writes a stack file; docker stack deploy runs it an
   const started = Date.now();
   const deployed = await deploy();
   t.is(deployed.code, 0, show(deployed));
-  await healthy(['dovecot', 'chasquid', 'web', 'dockerproxy', 'certbot']);
+  await healthyTasks(PROJECT, ['dovecot', 'chasquid', 'web', 'dockerproxy', 'certbot']);
   t.log(`deploy to healthy: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const services = await docker.listServices({ filters: { label: [`dev.mailctl.project=${PROJECT}`] } });
@@ -129,19 +107,19 @@ test.serial('renew --force: the sidecar restarts chasquid\'s service through the
   const rigUp = await compose(['--profile', 'acme', 'up', '-d', '--build', 'pebble']);
   t.is(rigUp.code, 0, show(rigUp));
   const chasquid = (await docker.listServices({ filters: { name: [`${PROJECT}_chasquid`] } }))[0];
-  const before = await healthy(['chasquid', 'dovecot']);
+  const before = await healthyTasks(PROJECT, ['chasquid', 'dovecot']);
   const renewed = await mailctl(site, ['renew', '--force', '--json']);
   t.is(renewed.code, 0, show(renewed));
   const result = JSON.parse(renewed.stdout);
   t.regex(result.after.issuer, /Pebble/i);
-  const after = await healthy(['chasquid', 'dovecot']);
+  const after = await healthyTasks(PROJECT, ['chasquid', 'dovecot']);
   t.not(after.chasquid, before.chasquid, 'a new chasquid task');
   t.is(after.dovecot, before.dovecot, 'dovecot reloaded in place');
   const spec = await docker.getService(chasquid.ID).inspect();
   t.is(spec.Spec.TaskTemplate.ForceUpdate, (chasquid.Spec?.TaskTemplate?.ForceUpdate ?? 0) + 1, 'restarted by a forced update of its service');
-  t.is((await tasks('chasquid')).filter((c) => c.State === 'running').length, 1, 'one chasquid, not two');
+  t.is((await swarmTasks(PROJECT, 'chasquid')).filter((c) => c.State === 'running').length, 1, 'one chasquid, not two');
 
-  const certbot = (await healthy(['certbot'])).certbot;
+  const certbot = (await healthyTasks(PROJECT, ['certbot'])).certbot;
   const dovecotService = (await docker.listServices({ filters: { name: [`${PROJECT}_dovecot`] } }))[0].ID;
   const script = `${PROXY_CLIENT}
 for m, p in [("POST", "/containers/${after.chasquid}/restart"), ("POST", "/services/${dovecotService}/update"), ("DELETE", "/services/${chasquid.ID}"), ("POST", "/services/create"), ("GET", "/services"), ("GET", "/services/${chasquid.ID}")]:
@@ -165,7 +143,7 @@ const taskTemplates = async () => Object.fromEntries((await docker.listServices(
   .map((s) => [s.Spec?.Name ?? '', JSON.stringify(s.Spec?.TaskTemplate)]));
 
 test.serial('a changed setting, redeployed, rolls only the service it changes', async (t) => {
-  const before = await healthy(['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
+  const before = await healthyTasks(PROJECT, ['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
   const specsBefore = await taskTemplates();
   appendFileSync(join(site, '.env'), 'MAIL_QUOTA=1G\n');
   const made = await mailctl(site, ['compose', '--swarm', '-o', stackFile]);
@@ -173,12 +151,9 @@ test.serial('a changed setting, redeployed, rolls only the service it changes', 
   const gap = await refusedGap(PORT(143), async () => {
     const deployed = await deploy();
     t.is(deployed.code, 0, show(deployed));
-    for (const until = Date.now() + 120_000; Date.now() < until; await sleep(500)) {
-      const now = await healthy(['dovecot']).catch(() => undefined);
-      if (now && now.dovecot !== before.dovecot) break;
-    }
+    await waitReplaced(PROJECT, 'dovecot', before.dovecot);
   });
-  const after = await healthy(['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
+  const after = await healthyTasks(PROJECT, ['chasquid', 'dovecot', 'web', 'certbot', 'dockerproxy']);
   const specsAfter = await taskTemplates();
   t.deepEqual(Object.keys(specsAfter).filter((name) => specsAfter[name] !== specsBefore[name]), [`${PROJECT}_dovecot`], 'only dovecot\'s service spec changed');
   t.not(after.dovecot, before.dovecot, 'dovecot (quota) rolled');
@@ -192,12 +167,12 @@ test.serial('docker stack rm keeps the volumes: the mail is there after a redepl
   await compose(['--profile', 'acme', 'down', '--remove-orphans']);
   const removed = await run('docker', ['stack', 'rm', PROJECT]);
   t.is(removed.code, 0, show(removed));
-  await removeStack();
+  await removeSwarmStack(PROJECT);
   const { Volumes } = await docker.listVolumes({ filters: { label: [`dev.mailctl.project=${PROJECT}`] } });
   t.true(Volumes.some((v) => v.Name === `${PROJECT}-mail`) && Volumes.some((v) => v.Name === `${PROJECT}-certs`), Volumes.map((v) => v.Name).join(' '));
   const deployed = await deploy();
   t.is(deployed.code, 0, show(deployed));
-  await healthy(['chasquid', 'dovecot']);
+  await healthyTasks(PROJECT, ['chasquid', 'dovecot']);
   t.true((await firstMessage('first.last@swarm.test', 'swarm-pass-1234')).includes('via-swarm'));
   t.true(readFileSync(stackFile, 'utf8').startsWith('# Made by `mailctl compose --swarm`'));
 });
