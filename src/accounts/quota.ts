@@ -1,8 +1,8 @@
 /**
  * Quotas: each account's limit (MAIL_QUOTA, or its own from `mailctl quota`,
  * kept in the passwd-file as a userdb field) and its usage, asked of dovecot
- * (`doveadm quota get`: what the count driver has recorded as mail was saved
- * and expunged, the figure IMAP GETQUOTAROOT reports).
+ * (`doveadm quota get`: what dovecot's Maildir++ quota has recorded as mail
+ * was saved and expunged, the figure IMAP GETQUOTAROOT reports).
  */
 import { parseAddress } from '../names/address.js';
 import { listUsers } from './users.js';

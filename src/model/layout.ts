@@ -13,6 +13,8 @@ export const SOCKETS_DIR = '/run/mailctl';
 export const AUTH_USERDB_SOCKET = `${SOCKETS_DIR}/auth-chasquid-userdb`;
 export const AUTH_CLIENT_SOCKET = `${SOCKETS_DIR}/auth-chasquid-client`;
 export const LMTP_SOCKET = `${SOCKETS_DIR}/lmtp`;
+/** chasquid's delivery agent: waits for a slot of the recipient, then runs mda-lmtp (images/chasquid). */
+export const DELIVER_BIN = '/usr/local/bin/mailctl-deliver';
 
 /**
  * chasquid (in the host's network namespace) reaches the scanners through

@@ -2,7 +2,7 @@
 import { SUFFIX_SEPARATOR } from '../names/address.js';
 import type { Config } from '../config/config.js';
 import { chasquidAddresses } from '../model/listen.js';
-import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, LMTP_SOCKET, SUBMISSION_STATE_DIR } from '../model/layout.js';
+import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, DELIVER_BIN, LMTP_SOCKET, SUBMISSION_STATE_DIR } from '../model/layout.js';
 
 const quote = (value: string) => JSON.stringify(value);
 
@@ -49,8 +49,10 @@ function header(config: Config): string[] {
 
 function common(stateDir: string): string[] {
   // Delivery to dovecot over LMTP, with the full address: users are virtual
-  // user@domain accounts, not system users (the how-to's %to_user%).
-  const mdaArgs = ['--addr_network', 'unix', '--addr', LMTP_SOCKET, '-f', '%from%', '-d', '%to%'];
+  // user@domain accounts, not system users (the how-to's %to_user%). The
+  // recipient comes first for the wrapper, which bounds deliveries per
+  // recipient (chasquid bounds none) and then runs mda-lmtp with the rest.
+  const mdaArgs = ['%to%', '--addr_network', 'unix', '--addr', LMTP_SOCKET, '-f', '%from%', '-d', '%to%'];
   return [
     '',
     '# Addresses: `user+tag@` delivers to `user@`, and dots are part of the name',
@@ -62,8 +64,8 @@ function common(stateDir: string): string[] {
     '# Mail log to the container output (`mailctl logs chasquid`).',
     'mail_log_path: "<stdout>"',
     '',
-    '# Deliver email via LMTP to dovecot.',
-    'mail_delivery_agent_bin: "/usr/bin/mda-lmtp"',
+    '# Deliver email via LMTP to dovecot, a few at a time per recipient.',
+    `mail_delivery_agent_bin: ${quote(DELIVER_BIN)}`,
     ...mdaArgs.map((arg) => `mail_delivery_agent_args: ${quote(arg)}`),
     '',
   ];

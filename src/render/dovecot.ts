@@ -88,8 +88,9 @@ service lmtp {
 ${chasquidListener('lmtp-chasquid', LMTP_SOCKET)}
 }
 
-# dovecot 2.4 defers (451) an 11th concurrent delivery to one user; chasquid
-# then retries only after a backoff. A burst to one mailbox is normal here.
+# chasquid's delivery wrapper (images/chasquid/mailctl-deliver) runs at most 8
+# deliveries at a time per recipient; dovecot's own limit (default 10, 451
+# beyond it, which chasquid retries only after minutes) stays above that.
 lmtp_user_concurrency_limit = 64
 
 service imap-login {

@@ -192,6 +192,27 @@ test.serial('a new user of a new domain works at once; chasquid restarts for the
   await expectMail(t, 'imaps', 'carol@second.test', 'carol-secret-3', 'new-domain');
 });
 
+test.serial('a burst to one mailbox: 2000 messages over 16 sessions are all accepted and delivered, none deferred', async (t) => {
+  // chasquid delivers every queued message at once; before mailctl-deliver
+  // bounded that per recipient (and before the Maildir++ quota), dovecot
+  // deferred the excess (451), chasquid retried minutes later and answered
+  // senders 451 once its queue held 200 messages.
+  const maildir = '/var/mail/example.test/bob/Maildir';
+  const count = async () => Number((await run('docker', ['exec', DOVECOT, 'sh', '-c', `find ${maildir}/new ${maildir}/cur -type f 2>/dev/null | wc -l`])).stdout.trim());
+  const before = await count();
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  // smtp-source (postfix) stops at the first refusal, so exit 0 means all 2000 got 250.
+  const sent = await tester(['smtp-source', '-s', '16', '-m', '2000', '-l', '1024', '-f', 'load@sender.test', '-t', 'bob@example.test', `${CHASQUID}:25`]);
+  t.is(sent.code, 0, show(sent));
+  const deadline = Date.now() + 120_000;
+  while ((await count()) < before + 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  t.is(await count(), before + 2000, 'every accepted message is in the maildir');
+  const chasquidLog = await run('docker', ['logs', '--since', since, CHASQUID]);
+  t.notRegex(chasquidLog.stdout + chasquidLog.stderr, /temporary error|queue full/i);
+  const dovecotLog = await run('docker', ['logs', '--since', since, DOVECOT]);
+  t.notRegex(dovecotLog.stdout + dovecotLog.stderr, /Too many concurrent deliveries|Resource temporarily unavailable/);
+});
+
 test.serial('h. down then up: users and mail are still there', async (t) => {
   const before = await tester(['mailcheck', 'count', 'imaps', DOVECOT, 'alice@example.test'], `${PASSWORD}\n`);
   t.is(before.code, 0, show(before));

@@ -57,10 +57,12 @@ test('chasquid, submission: 587 and 465, logins through dovecot, a queue of its 
   t.regex(conf, /^drop_characters: ""$/m);
 });
 
-test('chasquid: delivery through mda-lmtp to dovecot with the full address', (t) => {
-  const args = [...renderChasquidConf(config).matchAll(/^mail_delivery_agent_args: (.*)$/gm)].map((m) => JSON.parse(m[1]));
-  t.deepEqual(args, ['--addr_network', 'unix', '--addr', '/run/mailctl/lmtp', '-f', '%from%', '-d', '%to%']);
-  t.regex(renderChasquidConf(config), /^mail_delivery_agent_bin: "\/usr\/bin\/mda-lmtp"$/m);
+test('chasquid: delivery through the per-recipient wrapper, then mda-lmtp to dovecot with the full address', (t) => {
+  for (const conf of [renderChasquidConf(config), renderSubmissionConf(config)]) {
+    const args = [...conf.matchAll(/^mail_delivery_agent_args: (.*)$/gm)].map((m) => JSON.parse(m[1]));
+    t.deepEqual(args, ['%to%', '--addr_network', 'unix', '--addr', '/run/mailctl/lmtp', '-f', '%from%', '-d', '%to%']);
+    t.regex(conf, /^mail_delivery_agent_bin: "\/usr\/local\/bin\/mailctl-deliver"$/m);
+  }
 });
 
 test('rendering is deterministic', (t) => {
