@@ -6,6 +6,9 @@ import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, DELIVER_BIN
 
 const quote = (value: string) => JSON.stringify(value);
 
+/** Per instance (port 25's and the submission one's). */
+export const MAX_QUEUE_ITEMS = 1000;
+
 /**
  * The instance for mail from the internet (port 25). It takes no logins:
  * dovecot_client_path names no socket, so AUTH answers 454 there and
@@ -61,6 +64,11 @@ function common(stateDir: string): string[] {
     'drop_characters: ""',
     '',
     `data_dir: ${quote(stateDir)}`,
+    '# A burst is kept in the queue while delivery catches up: 2000 messages over',
+    '# 16 sessions filled chasquid\'s default of 200 in seconds (then 451 to',
+    '# senders). Each queued message is held in memory, with a small waiting',
+    '# process (mailctl-deliver): 1000 of 100 KB each are about 400 MiB.',
+    `max_queue_items: ${MAX_QUEUE_ITEMS}`,
     '# Mail log to the container output (`mailctl logs chasquid`).',
     'mail_log_path: "<stdout>"',
     '',
