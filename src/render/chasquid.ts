@@ -6,7 +6,7 @@ import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, DELIVER_BIN
 
 const quote = (value: string) => JSON.stringify(value);
 
-/** Per instance (port 25's and the submission one's). */
+/** Port 25's instance; the submission one keeps chasquid's default (200). */
 export const MAX_QUEUE_ITEMS = 1000;
 
 /**
@@ -21,6 +21,13 @@ export function renderChasquidConf(config: Config): string {
     '# In the host\'s network namespace: clients are seen with their own addresses.',
     ...chasquidAddresses(config.binds, config.ports.smtp).map((a) => `smtp_address: ${quote(a)}`),
     ...common(CHASQUID_STATE_DIR),
+    '# A burst from the internet waits in the queue while delivery catches up:',
+    '# 2000 messages over 16 sessions filled chasquid\'s default of 200 in 5 s',
+    '# (then 451 to senders). A queued message is held in memory, with a small',
+    '# waiting process (mailctl-deliver): 1000 of 100 KB are about 400 MiB. The',
+    '# submission instance keeps the default 200.',
+    `max_queue_items: ${MAX_QUEUE_ITEMS}`,
+    '',
     '# Recipients are looked up in dovecot; logins are not taken on port 25.',
     ...dovecotAuth(NO_LOGINS_SOCKET),
   ].join('\n');
@@ -64,11 +71,6 @@ function common(stateDir: string): string[] {
     'drop_characters: ""',
     '',
     `data_dir: ${quote(stateDir)}`,
-    '# A burst is kept in the queue while delivery catches up: 2000 messages over',
-    '# 16 sessions filled chasquid\'s default of 200 in seconds (then 451 to',
-    '# senders). Each queued message is held in memory, with a small waiting',
-    '# process (mailctl-deliver): 1000 of 100 KB each are about 400 MiB.',
-    `max_queue_items: ${MAX_QUEUE_ITEMS}`,
     '# Mail log to the container output (`mailctl logs chasquid`).',
     'mail_log_path: "<stdout>"',
     '',

@@ -62,8 +62,9 @@ test('chasquid: delivery through the per-recipient wrapper, then mda-lmtp to dov
     const args = [...conf.matchAll(/^mail_delivery_agent_args: (.*)$/gm)].map((m) => JSON.parse(m[1]));
     t.deepEqual(args, ['%to%', '--addr_network', 'unix', '--addr', '/run/mailctl/lmtp', '-f', '%from%', '-d', '%to%']);
     t.regex(conf, /^mail_delivery_agent_bin: "\/usr\/local\/bin\/mailctl-deliver"$/m);
-    t.regex(conf, /^max_queue_items: 1000$/m, 'a burst waits in the queue, not in 451s');
   }
+  t.regex(renderChasquidConf(config), /^max_queue_items: 1000$/m, 'a burst from the internet waits in the queue, not in 451s');
+  t.notRegex(renderSubmissionConf(config), /^max_queue_items/m);
 });
 
 test('rendering is deterministic', (t) => {
