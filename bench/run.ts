@@ -140,6 +140,8 @@ async function startBaseline(): Promise<void> {
   writeFileSync(join(ctx, 'start'), `#!/bin/bash
 set -e
 printf '%s:%s::::::\\n' '${USER}' "$(printf 'bench-pass-1\\nbench-pass-1\\n' | doveadm pw -s ARGON2ID)" > /etc/mailctl/users/passwd
+# dovecot.conf names the Sieve sender's passdb; the baseline sends no Sieve mail.
+: > /etc/mailctl/users/sieve-sender.passwd
 mkdir -p /var/lib/chasquid/domains/example.test && chown -R chasquid: /var/lib/chasquid
 dovecot
 exec setpriv --reuid=chasquid --regid=chasquid --init-groups chasquid -config_dir=/etc/chasquid
@@ -151,7 +153,7 @@ COPY chasquid-from-sid.pref /etc/apt/preferences.d/chasquid-from-sid
 RUN echo "deb [check-valid-until=no] http://deb.debian.org/debian sid main" > /etc/apt/sources.list.d/sid-chasquid.list
 RUN groupadd --system --gid 2500 chasquid && useradd --system --uid 2500 --gid 2500 --home-dir /var/lib/chasquid chasquid \\
  && groupadd --system --gid 5000 vmail && useradd --system --uid 5000 --gid 5000 --home-dir /var/mail vmail
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chasquid dovecot-core dovecot-imapd dovecot-lmtpd ca-certificates \\
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chasquid dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve ca-certificates \\
  && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/dovecot/conf.d /etc/chasquid/hooks/post-data /etc/chasquid/domains \\
  && ln -s /var/lib/chasquid/domains /etc/chasquid/domains && mkdir -p /etc/mailctl/users /run/mailctl /etc/chasquid/certs/${config.hostname} /etc/mailctl/certs/${config.hostname} \\
  && chown vmail: /var/mail
