@@ -25,14 +25,19 @@ import { refreshForDomains } from './refresh-domains.js';
 import { applyContainerSteps } from './apply-containers.js';
 import { changes, plan as planContainers } from './containers.js';
 import { mailLogPaths } from './observe.js';
-import { desiredGuardFor, desiredServices, refusedStep, type StackPlan } from './stack-plan.js';
+import { containerPlanSteps, desiredGuardFor, desiredServices, refusedStep, type PlanStep, type StackPlan } from './stack-plan.js';
 
 export interface ExecuteOptions {
   rolling?: boolean;
   noCache?: boolean;
 }
 
-export async function executePlan(engine: Engine, config: Config, stackPlan: StackPlan, options: ExecuteOptions, progress: Progress): Promise<void> {
+/**
+ * Carries out the plan; returns the container steps as taken. They differ from
+ * the plan's when an image was built: its id, known only now, can recreate a
+ * container the plan kept (`upgrade` rebuilds images under the same tags).
+ */
+export async function executePlan(engine: Engine, config: Config, stackPlan: StackPlan, options: ExecuteOptions, progress: Progress): Promise<PlanStep[]> {
   const refused = refusedStep(stackPlan.steps);
   // Nothing is changed when one step cannot be taken.
   if (refused) throw new UsageError(`${refused.name}: ${refused.reason}`);
@@ -106,4 +111,5 @@ export async function executePlan(engine: Engine, config: Config, stackPlan: Sta
   }
   // Who may send as what, from the accounts as they are (new on an upgraded stack; MAIL_SEND_LIMIT may have changed).
   if (!of('senders', 'keep').length || mailMoved) await refreshSendersIfStale(engine, config);
+  return [...containerPlanSteps(mailSteps, options.rolling ? 'rolling' : 'replace'), ...containerPlanSteps(guardSteps, 'replace')];
 }

@@ -79,7 +79,7 @@ export function planStack(config: Config, seen: Observation, options: { rolling?
   const isGuard = (o: { service: string }) => o.service === 'guard';
   const containers = planContainers(desired, seen.containers.filter((o) => !isGuard(o)));
   const strategy = options.rolling ? 'rolling' : 'replace';
-  for (const s of containers) steps.push({ kind: 'container', action: s.action, service: s.service, name: s.name, reason: s.reason, ...(s.action === 'recreate' ? { strategy } : {}) });
+  steps.push(...containerPlanSteps(containers, strategy));
 
   if (certificate.action === 'install') {
     for (const s of containers.filter((c) => c.action === 'keep' && serviceEntry(c.service)?.onNewCertificate)) {
@@ -109,6 +109,11 @@ function certificateStep(config: Config, seen: Observation): PlanStep {
   if (seen.certificatePem === null) return { kind: 'certificate', action: 'install', name, reason: 'none in the volume yet' };
   if (wanted.placeholder || seen.certificatePem === wanted.pair?.certPem) return { kind: 'certificate', action: 'keep', name, reason: wanted.placeholder ? 'certbot keeps it' : 'the volume has it' };
   return { kind: 'certificate', action: 'install', name, reason: 'the volume has another one' };
+}
+
+/** Container steps as the plan shows them (and as `up` reports what it did). */
+export function containerPlanSteps(containers: readonly Step[], strategy: 'replace' | 'rolling'): PlanStep[] {
+  return containers.map((s) => ({ kind: 'container', action: s.action, service: s.service, name: s.name, reason: s.reason, ...(s.action === 'recreate' ? { strategy } : {}) }));
 }
 
 /**

@@ -42,7 +42,16 @@ export async function up(engine: Engine, config: Config, options: UpOptions, pro
   // Observed under the lock: another up cannot change the stack between the look and the change.
   return withProjectLock(config.project, options.noCache ? 'upgrade' : 'up', (line) => progress.step(line), async () => {
     const stackPlan = planStack(config, await observeStack(engine, config), options);
-    await executePlan(engine, config, stackPlan, options, progress);
-    return result(stackPlan.steps, false, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));
+    const taken = await executePlan(engine, config, stackPlan, options, progress);
+    return result(withContainerSteps(stackPlan.steps, taken), false, config.certMode === 'manual' ? undefined : join(localCaDir(config), 'ca.crt'));
   });
+}
+
+/** The plan's steps with its container steps replaced by those taken, where the plan had them. */
+export function withContainerSteps(planned: readonly PlanStep[], taken: readonly PlanStep[]): PlanStep[] {
+  const at = planned.findIndex((s) => s.kind === 'container');
+  const others = planned.filter((s) => s.kind !== 'container');
+  if (at < 0) return [...others, ...taken];
+  const before = planned.slice(0, at).filter((s) => s.kind !== 'container');
+  return [...before, ...taken, ...others.slice(before.length)];
 }

@@ -204,6 +204,8 @@ test.serial('upgrade: new images, containers replaced one at a time, mail sent t
   t.is(upgraded.code, 0, show(upgraded));
   t.log(`upgrade took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   t.regex(upgraded.stderr, /recreate\s+mctest9-dovecot[\s\S]*mctest9-dovecot is healthy[\s\S]*recreate\s+mctest9-chasquid/, 'one at a time');
+  // It said "every container was already on the new images" after replacing them (its summary was the plan made before the build).
+  t.regex(upgraded.stdout, /upgraded in \d+ s: replaced .*mctest9-dovecot.*mctest9-chasquid/, show(upgraded));
   await sleep(2000);
   await tester(['touch', '/tmp/stop-upgrade-loop']);
   const sent = JSON.parse((await loop).stdout) as { accepted: number[]; failed_attempts: number };

@@ -19,7 +19,7 @@ import { plan as planContainers } from '../../src/plan/containers.js';
 import { observeStack } from '../../src/plan/observe.js';
 import { desiredServices, planStack } from '../../src/plan/stack-plan.js';
 import type { Progress } from '../../src/core/progress.js';
-import { up } from '../../src/stack/up.js';
+import { up, withContainerSteps } from '../../src/stack/up.js';
 import { configFrom } from '../helpers/config.js';
 import { engineError, FakeEngine, type ExecHandler } from '../helpers/fake-engine.js';
 
@@ -206,4 +206,21 @@ test('plan: a manual certificate that is missing, a local CA that is unreadable:
   const corrupt = await certStep(config);
   t.is(corrupt.action, 'refuse');
   t.regex(corrupt.reason, /ca\.crt or its ca\.key cannot be read .*: restore both from a backup, or remove both to make a new CA/);
+});
+
+test('up reports the container steps it took, not the ones planned before a build (upgrade said no container was replaced)', (t) => {
+  const planned = [
+    { kind: 'image', action: 'build', name: 'mailctl/dovecot:1', reason: 'rebuilt without cache' },
+    { kind: 'container', action: 'keep', service: 'dovecot', name: 'p-dovecot', reason: 'up to date' },
+    { kind: 'container', action: 'keep', service: 'chasquid', name: 'p-chasquid', reason: 'up to date' },
+    { kind: 'dkim', action: 'keep', name: 'example.test', reason: 'has a key' },
+  ] as const;
+  const taken = [
+    { kind: 'container', action: 'recreate', service: 'dovecot', name: 'p-dovecot', reason: 'image changed', strategy: 'rolling' },
+    { kind: 'container', action: 'recreate', service: 'chasquid', name: 'p-chasquid', reason: 'image changed', strategy: 'rolling' },
+  ] as const;
+  t.deepEqual(withContainerSteps(planned as never, taken as never).map((s) => `${s.kind} ${s.action} ${s.name}`), [
+    'image build mailctl/dovecot:1', 'container recreate p-dovecot', 'container recreate p-chasquid', 'dkim keep example.test',
+  ]);
+  t.deepEqual(withContainerSteps(planned.filter((s) => s.kind !== 'container') as never, taken as never).map((s) => s.kind), ['image', 'dkim', 'container', 'container']);
 });
