@@ -14,7 +14,7 @@ import type { Config } from '../config/config.js';
 import { checkRecords, parseResolver } from '../dns/check.js';
 import { mainDomainRecords, zoneLines } from '../dns/records.js';
 import { healthOf } from '../docker/containers.js';
-import { locateService } from '../runtime/running.js';
+import { locateService, swarmServices } from '../runtime/running.js';
 import type { Engine } from '../docker/engine.js';
 import { errorMessage } from '../core/errors.js';
 import { stackSpecs, neededImages } from '../plan/services.js';
@@ -39,10 +39,11 @@ export async function doctor(config: Config, options: DoctorOptions): Promise<Ch
     checks.push({ name: 'docker engine', status: 'fail', detail: errorMessage(err), fix: 'start it: `make engine`, or `systemctl start docker`' });
   }
   if (docker) {
-    checks.push(...(await serviceChecks(docker, config)));
-    checks.push(await certificateCheck(docker, config));
-    checks.push(...(await servedCertificateChecks(docker, config)));
-    checks.push(...(await webChecks(docker, config)));
+    const up = await upCommand(docker, config);
+    checks.push(...(await serviceChecks(docker, config, up)));
+    checks.push(await certificateCheck(docker, config, up));
+    checks.push(...(await servedCertificateChecks(docker, config, up)));
+    checks.push(...(await webChecks(docker, config, up)));
   }
   const resolver = new Resolver({ timeout: 3000, tries: 2 });
   if (options.resolver) resolver.setServers([parseResolver(options.resolver)]);
@@ -52,19 +53,25 @@ export async function doctor(config: Config, options: DoctorOptions): Promise<Ch
   return checks;
 }
 
+/** What brings the stack back in a fix: `mailctl up`, or for a Swarm stack a redeploy (`up` refuses one). */
+async function upCommand(docker: Engine, config: Config): Promise<string> {
+  if ((await swarmServices(docker, config.project).catch(() => [])).length === 0) return '`mailctl up`';
+  return `\`mailctl compose --swarm -o FILE\` and \`docker stack deploy --resolve-image never -c FILE ${config.project}\``;
+}
+
 /** The specs say what should run and where it listens; images do not matter here. */
 function expectedSpecs(config: Config) {
   return stackSpecs(config, { images: Object.fromEntries(neededImages(config).map((n) => [n, n])), acmeCaBundle: undefined });
 }
 
-async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
+async function serviceChecks(docker: Engine, config: Config, up: string): Promise<Check[]> {
   const checks: Check[] = [];
   for (const spec of expectedSpecs(config)) {
     const found = await locateService(docker, config, spec.service);
     const health = found && (await healthOf(docker, found.ref));
     const name = `service ${spec.service}`;
-    if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: 'run `mailctl up`' });
-    else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run \`mailctl up\`` });
+    if (!health) checks.push({ name, status: 'fail', detail: `${spec.name} does not exist`, fix: `run ${up}` });
+    else if (health.state !== 'running') checks.push({ name, status: 'fail', detail: `${spec.name} is ${health.state}`, fix: `see \`mailctl logs ${spec.service}\`, then run ${up}` });
     else if (health.health === 'unhealthy' || health.health === 'starting') {
       // The engine probes every few seconds (and counts probes that timed out while a backup
       // held the service paused); run the same probe now rather than report a stale state.
@@ -86,7 +93,7 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
       const where = hostPort(address, port.host);
       const pname = `port ${port.host} (${port.key}) on ${address.includes(':') ? 'IPv6' : 'IPv4'}`;
       if (health?.state !== 'running') {
-        checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: 'run `mailctl up`' });
+        checks.push({ name: pname, status: 'fail', detail: `${spec.name} is not running`, fix: `run ${up}` });
       } else {
         const answer = await greet(address, port.host, GREETINGS[port.container]);
         checks.push(answer.ok
@@ -99,12 +106,12 @@ async function serviceChecks(docker: Engine, config: Config): Promise<Check[]> {
 }
 
 
-async function certificateCheck(docker: Engine, config: Config): Promise<Check> {
+async function certificateCheck(docker: Engine, config: Config, up: string): Promise<Check> {
   const pem = await volumeCertificatePem(docker, config).catch(() => undefined);
-  if (!pem) return { name: 'certificate expiry', status: 'fail', detail: `no certificate for ${config.hostname} in the volume`, fix: 'run `mailctl up`' };
+  if (!pem) return { name: 'certificate expiry', status: 'fail', detail: `no certificate for ${config.hostname} in the volume`, fix: `run ${up}` };
   const cert = summarizeCertificate(pem);
   const renewedBy = config.certMode === 'acme' ? 'see `mailctl status` for the last ACME error, then `mailctl renew --force`'
-    : config.certMode === 'manual' ? `put a new certificate in certs/${config.hostname}/ and run \`mailctl up\``
+    : config.certMode === 'manual' ? `put a new certificate in certs/${config.hostname}/ and run \`mailctl renew\``
     : 'run `mailctl renew --force` (a new one from the local CA)';
   const check = certificateExpiry(cert.daysLeft, cert.notAfter, renewedBy);
   if (config.certMode === 'acme' && cert.issuer.includes('mailctl local CA') && check.status === 'ok') {
@@ -114,7 +121,7 @@ async function certificateCheck(docker: Engine, config: Config): Promise<Check> 
 }
 
 /** What clients really get on the TLS ports: the volume's certificate (else a restart is pending), naming MAIL_HOSTNAME. */
-async function servedCertificateChecks(docker: Engine, config: Config): Promise<Check[]> {
+async function servedCertificateChecks(docker: Engine, config: Config, up: string): Promise<Check[]> {
   const pem = await volumeCertificatePem(docker, config).catch(() => undefined);
   const inVolume = pem ? summarizeCertificate(pem).serial : undefined;
   const checks: Check[] = [];
@@ -124,7 +131,7 @@ async function servedCertificateChecks(docker: Engine, config: Config): Promise<
     const served = await servedCertificate(probeAddress(config.binds), port, config.hostname);
     if (!served) checks.push({ name, status: 'fail', detail: 'no TLS handshake', fix: `see \`mailctl logs ${service}\`` });
     else if (!served.names.includes(config.hostname)) checks.push({ name, status: 'fail', detail: `names ${served.names.join(', ') || served.subject}, not ${config.hostname}`, fix: 'run `mailctl renew --force`' });
-    else if (inVolume && served.serial !== inVolume) checks.push({ name, status: 'warn', detail: `serial ${served.serial} is not the one in the volume (${inVolume}): a restart is pending`, fix: 'run `mailctl renew` (or `mailctl up`)' });
+    else if (inVolume && served.serial !== inVolume) checks.push({ name, status: 'warn', detail: `serial ${served.serial} is not the one in the volume (${inVolume}): a restart is pending`, fix: `run \`mailctl renew\` (or ${up})` });
     else checks.push({ name, status: 'ok', detail: `${config.hostname}, serial ${served.serial}` });
   }
   return checks;

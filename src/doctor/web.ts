@@ -38,7 +38,7 @@ export function fetchByName(address: string, port: number, name: string, method:
   });
 }
 
-export async function webChecks(docker: Engine, config: Config): Promise<Check[]> {
+export async function webChecks(docker: Engine, config: Config, up = '`mailctl up`'): Promise<Check[]> {
   if ((await locateService(docker, config, 'web'))?.state !== 'running') return [];
   const address = probeAddress(config.binds);
   const checks: Check[] = [];
@@ -48,9 +48,9 @@ export async function webChecks(docker: Engine, config: Config): Promise<Check[]
       const check = `web ${name}`;
       const answer = await fetchByName(address, config.ports.https, name, ask.method, ask.path);
       const mismatch = answer.cert ? checkServerIdentity(name, answer.cert) : undefined;
-      if (answer.error) checks.push({ name: check, status: 'fail', detail: `no answer on port ${config.ports.https}: ${answer.error}`, fix: 'see `mailctl logs web`, then `mailctl up`' });
+      if (answer.error) checks.push({ name: check, status: 'fail', detail: `no answer on port ${config.ports.https}: ${answer.error}`, fix: `see \`mailctl logs web\`, then ${up}` });
       else if (mismatch) checks.push({ name: check, status: 'fail', detail: `the certificate does not name ${name}`, fix: config.certMode === 'manual' ? `add ${name} to certs/${config.hostname}/fullchain.pem` : 'run `mailctl renew --force` (acme: publish the name in DNS first, see `mailctl dns`)' });
-      else if (answer.status !== 200 || !ask.expect.test(answer.body)) checks.push({ name: check, status: 'fail', detail: `${ask.method} ${ask.path} answered ${answer.status}`, fix: 'run `mailctl up`' });
+      else if (answer.status !== 200 || !ask.expect.test(answer.body)) checks.push({ name: check, status: 'fail', detail: `${ask.method} ${ask.path} answered ${answer.status}`, fix: `run ${up}` });
       else checks.push({ name: check, status: 'ok', detail: `${ask.method} ${ask.path}: 200, certificate names it` });
     }
   }

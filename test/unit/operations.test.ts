@@ -16,6 +16,8 @@ import { configHash, specAspects } from '../../src/model/hash.js';
 import { stackSpecs } from '../../src/plan/services.js';
 import { DEFAULT_LIMITS, PRIVILEGES } from '../../src/model/limits.js';
 import { configFrom } from '../helpers/config.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
+import { projectLabels } from '../../src/model/labels.js';
 
 const images = { chasquid: 'mailctl/chasquid:aaa', dovecot: 'mailctl/dovecot:bbb', certbot: 'mailctl/certbot:ccc', dockerproxy: 'mailctl/dockerproxy:ddd', spamassassin: 'mailctl/spamassassin:eee', web: 'mailctl/web:fff' };
 
@@ -249,4 +251,17 @@ test('every container: all capabilities dropped but its own, no-new-privileges, 
   t.deepEqual([options.HostConfig?.CapDrop, options.HostConfig?.Memory, options.HostConfig?.MemorySwap, options.HostConfig?.PidsLimit],
     [['ALL'], DEFAULT_LIMITS.dovecot.memoryBytes, DEFAULT_LIMITS.dovecot.memoryBytes, DEFAULT_LIMITS.dovecot.pids]);
   t.deepEqual(options.HostConfig?.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+});
+
+test('doctor on a Swarm stack: the fixes say to redeploy the stack file, not `mailctl up` (which refuses one)', async (t) => {
+  const config = configFrom({ MAILCTL_PROJECT: 'p', MAIL_IPV4: '198.51.100.7', DNSBL_ZONES: 'off' });
+  const plain = new FakeEngine();
+  const swarm = new FakeEngine();
+  swarm.services.push({ id: 's1', name: 'p_dovecot', labels: { ...projectLabels('p', 'dovecot') } });
+  const fixes = async (engine: FakeEngine) => (await doctor(config, { connect: async () => engine, resolver: '127.0.0.1:9' }))
+    .filter((c) => c.name.startsWith('service ')).map((c) => c.fix ?? '');
+  const plainFixes = await fixes(plain);
+  t.true(plainFixes.length > 0 && plainFixes.every((f) => /`mailctl up`/.test(f)), plainFixes.join('\n'));
+  const onSwarm = await fixes(swarm);
+  t.true(onSwarm.length > 0 && onSwarm.every((f) => /mailctl compose --swarm -o FILE.*docker stack deploy --resolve-image never -c FILE p/.test(f) && !/mailctl up/.test(f)), onSwarm.join('\n'));
 });
