@@ -101,6 +101,22 @@ test.serial('pinned uids: chasquid is the same uid in both images, and owns dove
   }
 });
 
+test.serial('mailctl-deliver: one delivery per slot, a wait past its limit exits 75 (chasquid retries, never bounces), no slot directory still delivers', async (t) => {
+  // The image's wrapper, with echo/sleep for mda-lmtp, one slot and a 1 s limit.
+  const script = [
+    'sed "s|/usr/bin/mda-lmtp|/bin/sleep|; s|SLOTS_PER_BUCKET=8|SLOTS_PER_BUCKET=1|; s|WAIT_SECONDS=25|WAIT_SECONDS=1|" /usr/local/bin/mailctl-deliver > /tmp/slow',
+    'bash /tmp/slow Alice@example.test 3 & sleep 0.5',
+    'bash /tmp/slow Alice@example.test 0; echo "waited=$?"',
+    'bash /tmp/slow bob@example.test 0; echo "other=$?"',
+    'wait $!; echo "first=$?"',
+    'sed "s|SLOTS_DIR=/run/mailctl-deliver|SLOTS_DIR=/nonexistent|; s|/usr/bin/mda-lmtp|/bin/echo|" /usr/local/bin/mailctl-deliver > /tmp/noslots',
+    'bash /tmp/noslots josé@example.test delivered; echo "noslots=$?"',
+  ].join('\n');
+  const r = await run('docker', ['run', '--rm', '--entrypoint', 'bash', images.chasquid.ref, '-c', script]);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n'), ['waited=75', 'other=0', 'first=0', 'delivered', 'noslots=0']);
+});
+
 test.serial('every HEALTHCHECK turns healthy', async (t) => {
   t.is(await waitForHealth(`${PROJECT}-dovecot`, 60_000), 'healthy');
   t.is(await waitForHealth(`${PROJECT}-chasquid`, 60_000), 'healthy');
