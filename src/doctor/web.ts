@@ -38,7 +38,8 @@ export function fetchByName(address: string, port: number, name: string, method:
   });
 }
 
-export async function webChecks(docker: Engine, config: Config, up = '`mailctl up`'): Promise<Check[]> {
+/** `up`: the command that brings the stack back (`mailctl up`, or a Swarm redeploy), for the fixes. */
+export async function webChecks(docker: Engine, config: Config, up: string): Promise<Check[]> {
   if ((await locateService(docker, config, 'web'))?.state !== 'running') return [];
   const address = probeAddress(config.binds);
   const checks: Check[] = [];

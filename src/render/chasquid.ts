@@ -7,7 +7,7 @@ import { AUTH_CLIENT_SOCKET, AUTH_USERDB_SOCKET, CHASQUID_STATE_DIR, DELIVER_BIN
 const quote = (value: string) => JSON.stringify(value);
 
 /** Port 25's instance; the submission one keeps chasquid's default (200). */
-export const MAX_QUEUE_ITEMS = 1000;
+const MAX_QUEUE_ITEMS = 1000;
 
 /**
  * The instance for mail from the internet (port 25). It takes no logins:

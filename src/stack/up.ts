@@ -47,11 +47,9 @@ export async function up(engine: Engine, config: Config, options: UpOptions, pro
   });
 }
 
-/** The plan's steps with its container steps replaced by those taken, where the plan had them. */
+/** The plan's steps with its container steps replaced by those taken, where the plan had its first one. */
 export function withContainerSteps(planned: readonly PlanStep[], taken: readonly PlanStep[]): PlanStep[] {
   const at = planned.findIndex((s) => s.kind === 'container');
   const others = planned.filter((s) => s.kind !== 'container');
-  if (at < 0) return [...others, ...taken];
-  const before = planned.slice(0, at).filter((s) => s.kind !== 'container');
-  return [...before, ...taken, ...others.slice(before.length)];
+  return at < 0 ? [...others, ...taken] : [...others.slice(0, at), ...taken, ...others.slice(at)];
 }
